@@ -1,0 +1,113 @@
+# Escalation-cycle datasets and reports.
+#
+# The build is a graph of files: each notebook stage is a rule whose prerequisites are the
+# notebook, the analysis/ sources, its own parameter file and its inputs. Parameters live in
+# notebooks/params/<profile>.yaml, one section per stage; make splits a profile into one file
+# per stage (data/processed/<report>/params/<stage>.yaml), rewriting a file only when its
+# content changes, so editing one parameter rebuilds only the stages that read it.
+#
+# Profiles and reports: notebooks/params/default.yaml builds reports/$(DEFAULT_DYAD).html;
+# any other notebooks/params/<dyad>[--<variant>].yaml builds reports/<dyad>[--<variant>].html
+# from dyads/<dyad>.yaml and the files under data/raw/<dyad>/ and data/external/<dyad>/.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.setup-stamp
+KERNEL := escalation
+DEFAULT_DYAD := us-iran-proxies
+PAPERMILL := $(BIN)/papermill --kernel $(KERNEL) --cwd . --log-level WARNING --no-progress-bar
+
+ANALYSIS := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
+PROFILES := $(basename $(notdir $(wildcard notebooks/params/*.yaml)))
+report_of = $(if $(filter default,$(1)),$(DEFAULT_DYAD),$(1))
+dyad_of = $(firstword $(subst --, ,$(1)))
+REPORT_NAMES := $(foreach p,$(PROFILES),$(call report_of,$(p)))
+REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html)
+CYCLES := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/cycles.parquet)
+
+.DEFAULT_GOAL := help
+.PHONY: help setup data reports test lab clean distclean lock
+
+help: ## show this help
+	@echo "Escalation-cycle datasets and reports. Targets:"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "Reports built: $(REPORTS)"
+
+setup: $(STAMP) ## create .venv, install the package (-e .[dev]) and the '$(KERNEL)' Jupyter kernel
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))" >/dev/null
+	touch $@
+
+lock: $(STAMP) ## re-pin requirements.lock from the packages installed in .venv
+	$(BIN)/pip freeze --exclude-editable | LC_ALL=C sort > requirements.lock
+
+data: $(CYCLES) ## build the processed tables (data/processed/<report>/*.parquet)
+
+reports: reports/index.html ## build every report (reports/<dyad>.html) and reports/index.html
+
+test: $(STAMP) ## run the tests, including a papermill run of the notebook pipeline
+	$(BIN)/pytest
+
+lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the '$(KERNEL)' kernel
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir .
+
+clean: ## remove processed data and built reports (keeps .venv)
+	rm -rf data/processed/*/
+	find reports -name '*.html' -delete
+
+distclean: clean ## also remove .venv
+	rm -rf $(VENV)
+
+reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
+	$(PY) -m analysis.build index reports >/dev/null
+
+# Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.
+define REPORT_RULES
+$(1)_P := data/processed/$(1)
+$(1)_RAW := dyads/$(3).yaml $$(shell find data/raw/$(3) data/external/$(3) -type f -not -name README.md 2>/dev/null | LC_ALL=C sort)
+$(1)_EVENTS := $$($(1)_P)/events.parquet $$($(1)_P)/rejects.parquet $$($(1)_P)/unmatched_actors.parquet $$($(1)_P)/excluded.parquet $$($(1)_P)/load_counts.parquet
+
+$$($(1)_P)/params/.stamp: $(2) analysis/build.py $(STAMP)
+	$(PY) -m analysis.build split-params $(2) $$($(1)_P)/params >/dev/null
+	touch $$@
+
+$$($(1)_P)/params/events.yaml $$($(1)_P)/params/cycles.yaml $$($(1)_P)/params/report.yaml: $$($(1)_P)/params/.stamp ;
+
+$$($(1)_EVENTS) &: notebooks/10-build-events.ipynb $$($(1)_P)/params/events.yaml $$($(1)_RAW) $(ANALYSIS) $(STAMP)
+	@echo "events  -> $$($(1)_P)/events.parquet"
+	@mkdir -p $$($(1)_P)/notebooks
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/10-build-events.ipynb -f $$($(1)_P)/params/events.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p events_out $$($(1)_P)/events.parquet -p rejects_out $$($(1)_P)/rejects.parquet \
+	  -p unmatched_out $$($(1)_P)/unmatched_actors.parquet -p excluded_out $$($(1)_P)/excluded.parquet \
+	  -p load_counts_out $$($(1)_P)/load_counts.parquet
+
+$$($(1)_P)/cycles.parquet: notebooks/20-build-cycles.ipynb $$($(1)_P)/params/cycles.yaml $$($(1)_P)/events.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+	@echo "cycles  -> $$@"
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/20-build-cycles.ipynb -f $$($(1)_P)/params/cycles.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet -p cycles_out $$@
+
+reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_P)/cycles.parquet $$($(1)_RAW) $(ANALYSIS) $(STAMP)
+	@echo "report  -> $$@"
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/$(1).ipynb -f $$($(1)_P)/params/report.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p profile $(2) -p events_in $$($(1)_P)/events.parquet \
+	  -p cycles_in $$($(1)_P)/cycles.parquet -p rejects_in $$($(1)_P)/rejects.parquet \
+	  -p unmatched_in $$($(1)_P)/unmatched_actors.parquet -p excluded_in $$($(1)_P)/excluded.parquet \
+	  -p load_counts_in $$($(1)_P)/load_counts.parquet
+	$(PY) -m analysis.build strip-timing $$($(1)_P)/notebooks/$(1).ipynb --title "$(1): escalation-cycle report"
+	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
+	  --output-dir reports --output $(1) $$($(1)_P)/notebooks/$(1).ipynb
+endef
+
+$(foreach p,$(PROFILES),$(eval $(call REPORT_RULES,$(call report_of,$(p)),notebooks/params/$(p).yaml,$(call dyad_of,$(call report_of,$(p))))))

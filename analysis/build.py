@@ -1,0 +1,149 @@
+"""Build steps that ``make`` calls between notebook runs.
+
+``python -m analysis.build split-params PROFILE OUTDIR``
+    Write one parameter file per notebook stage (``events.yaml``, ``cycles.yaml``,
+    ``report.yaml``): the profile's ``common`` section merged with the stage's own. A file is
+    rewritten only when its content changes, so editing one stage's parameter leaves the other
+    stages' files, and so their outputs, untouched.
+``python -m analysis.build strip-timing NOTEBOOK [--title TITLE]``
+    Remove papermill's and Jupyter's run timestamps and durations from an executed notebook,
+    so that the HTML made from it is the same on every build.
+``python -m analysis.build index REPORTS_DIR``
+    Write ``index.html`` linking every report in the folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+__all__ = ["STAGES", "split_params", "strip_timing", "write_index"]
+
+#: Notebook stages and the profile section each reads.
+STAGES = ("events", "cycles", "report")
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` unless it already holds exactly that; return whether it wrote."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def split_params(profile: str | Path, outdir: str | Path) -> dict[str, bool]:
+    """Write ``<outdir>/<stage>.yaml`` for each stage of :data:`STAGES`.
+
+    Returns
+    -------
+    dict
+        Stage -> whether its file was (re)written.
+
+    Raises
+    ------
+    ValueError
+        If the profile has a top-level key that is neither ``common`` nor a stage (a typo would
+        otherwise be ignored), or a stage repeats a ``common`` key.
+    """
+    profile = Path(profile)
+    data = yaml.safe_load(profile.read_text(encoding="utf-8")) or {}
+    unknown = sorted(set(data) - {"common", *STAGES})
+    if unknown:
+        raise ValueError(f"{profile}: unknown section(s) {unknown}; sections are: common, {', '.join(STAGES)}")
+    common = data.get("common") or {}
+    written = {}
+    for stage in STAGES:
+        own = data.get(stage) or {}
+        clash = sorted(set(own) & set(common))
+        if clash:
+            raise ValueError(f"{profile}: section '{stage}' repeats common key(s) {clash}")
+        merged = {**common, **own}
+        text = f"# generated from {profile.as_posix()} (sections common + {stage}); edit that file\n"
+        text += yaml.safe_dump(merged, sort_keys=True, allow_unicode=True)
+        written[stage] = _write_if_changed(Path(outdir) / f"{stage}.yaml", text)
+    return written
+
+
+def strip_timing(notebook: str | Path, *, title: str | None = None) -> None:
+    """Remove run timestamps and durations from an executed notebook, in place.
+
+    ``title``, when given, is stored as the notebook's title (nbconvert's HTML ``<title>``).
+    """
+    path = Path(notebook)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    if title is not None:
+        nb.setdefault("metadata", {})["title"] = title
+    pm = nb.get("metadata", {}).get("papermill", {})
+    for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
+        pm.pop(key, None)
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {})
+        meta.pop("execution", None)
+        for key in ("start_time", "end_time", "duration", "exception", "status"):
+            meta.get("papermill", {}).pop(key, None)
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _title(report: Path) -> str:
+    match = re.search(r"<title>(.*?)</title>", report.read_text(encoding="utf-8", errors="replace"), flags=re.S)
+    return html.unescape(match.group(1).strip()) if match else report.stem
+
+
+def write_index(reports_dir: str | Path) -> Path:
+    """Write ``index.html`` in ``reports_dir`` linking every other ``*.html`` there, by name."""
+    folder = Path(reports_dir)
+    reports = sorted(p for p in folder.glob("*.html") if p.name != "index.html")
+    items = "\n".join(
+        f'    <li><a href="{html.escape(p.name)}">{html.escape(p.stem)}</a> &mdash; {html.escape(_title(p))}</li>'
+        for p in reports
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Escalation-cycle reports</title>
+  <style>body {{ font-family: sans-serif; max-width: 48rem; margin: 2rem auto; line-height: 1.5; }}</style>
+</head>
+<body>
+  <h1>Escalation-cycle reports</h1>
+  <p>One report per dyad, built by <code>make reports</code> from the notebooks in <code>notebooks/</code>.</p>
+  <ul>
+{items}
+  </ul>
+</body>
+</html>
+"""
+    out = folder / "index.html"
+    _write_if_changed(out, page)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m analysis.build", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("split-params", help="one parameter file per stage")
+    p.add_argument("profile")
+    p.add_argument("outdir")
+    p = sub.add_parser("strip-timing", help="drop run timestamps from an executed notebook")
+    p.add_argument("notebook")
+    p.add_argument("--title", help="title stored in the notebook's metadata")
+    p = sub.add_parser("index", help="write index.html for a reports folder")
+    p.add_argument("reports_dir")
+    args = parser.parse_args(argv)
+    if args.command == "split-params":
+        for stage, wrote in split_params(args.profile, args.outdir).items():
+            print(f"{args.outdir}/{stage}.yaml: {'written' if wrote else 'unchanged'}")
+    elif args.command == "strip-timing":
+        strip_timing(args.notebook, title=args.title)
+    else:
+        print(write_index(args.reports_dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Figures. Each function takes data and an optional ``ax``, draws, and returns the figure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+__all__ = ["timeline"]
+
+_FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
+
+
+def timeline(
+    events: pd.DataFrame,
+    *,
+    sides: Sequence[str],
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    highlight: Mapping[str, str] | None = None,
+    severity_col: str = "fatalities",
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Both sides' events on one time axis: the first side above the line, the second below.
+
+    Each event is a stem whose height grows with ``log(1 + severity)`` (height 1 when severity
+    is zero or unknown), so the alternation of strikes and responses reads at a glance.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Events with ``date``, ``side`` and ``event_id``; rows of other sides are not drawn.
+    sides : sequence of two str
+        Side keys: ``sides[0]`` is drawn upwards, ``sides[1]`` downwards.
+    labels, colors : mapping, optional
+        Side key -> legend label / colour.
+    highlight : mapping, optional
+        ``event_id`` -> short text written beside that event's stem.
+    severity_col : str
+        Column giving stem height (missing values count as zero).
+    ax : Axes, optional
+        Where to draw; a new 12 x 4.5 inch figure by default.
+    """
+    if len(sides) != 2:
+        raise ValueError(f"timeline draws two sides, got {list(sides)}")
+    labels = dict(labels or {})
+    colors = dict(colors or {})
+    highlight = dict(highlight or {})
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(12, 4.5))
+    else:
+        fig = ax.figure
+    severity = pd.to_numeric(events.get(severity_col, pd.Series(0, index=events.index)), errors="coerce").fillna(0)
+    height = 1 + np.log1p(severity.astype(float))
+    for sign, side, fallback in zip((1, -1), sides, _FALLBACK_COLORS):
+        mask = (events["side"] == side).fillna(False).to_numpy()
+        dates = pd.to_datetime(events.loc[mask, "date"])
+        color = colors.get(side) or fallback
+        ax.vlines(dates, 0, sign * height[mask], color=color, linewidth=1.2, alpha=0.8)
+        ax.scatter(dates, sign * height[mask], s=12, color=color, zorder=3, label=f"{labels.get(side, side)} ({mask.sum()})")
+    shown = events[events["event_id"].isin(list(highlight))].sort_values("date", kind="stable")
+    for i, (_, row) in enumerate(shown.iterrows()):
+        sign = 1 if row["side"] == sides[0] else -1
+        top = float(height.loc[row.name])
+        ax.annotate(
+            highlight[row["event_id"]],
+            xy=(pd.Timestamp(row["date"]), sign * top),
+            xytext=(0, sign * (14 + 12 * (i % 3))),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if sign > 0 else "top",
+            fontsize=7.5,
+            arrowprops={"arrowstyle": "-", "color": "0.5", "linewidth": 0.6},
+        )
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    limit = float(height.max()) if len(height) else 1.0
+    ax.set_ylim(-limit - 3, limit + 3)
+    ax.set_yticks([])
+    ax.set_ylabel(f"{labels.get(sides[1], sides[1])}  |  {labels.get(sides[0], sides[0])}", fontsize=8)
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_minor_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    for spine in ("left", "right", "top"):
+        ax.spines[spine].set_visible(False)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.set_title(f"Events by side; stem height = 1 + log(1 + {severity_col})", fontsize=9, loc="left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,25 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def make_events(rows, **extra_cols):
+    """A canonical events table from short tuples ``(event_id, date, side, kind)``."""
+    from analysis.schema import conform_events
+
+    frame = pd.DataFrame(rows, columns=["event_id", "date", "side", "kind"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["date_precision"] = "day"
+    frame["source"] = "test"
+    for name, values in extra_cols.items():
+        frame[name] = values
+    return conform_events(frame)
+
+
+@pytest.fixture
+def root():
+    return ROOT

@@ -1,0 +1,69 @@
+import json
+import os
+
+import pytest
+
+from analysis.build import split_params, strip_timing, write_index
+
+PROFILE = """\
+common:
+  shared: 1
+events: {}
+cycles:
+  window_days: 30
+report:
+  highlight: {a: "A"}
+"""
+
+
+def test_split_params_rewrites_only_changed_stages(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text(PROFILE)
+    out = tmp_path / "params"
+    assert split_params(profile, out) == {"events": True, "cycles": True, "report": True}
+    assert "window_days: 30" in (out / "cycles.yaml").read_text()
+    assert "shared: 1" in (out / "report.yaml").read_text()
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    os.utime(out / "events.yaml", ns=(1, 1))  # an old file, to see whether it is rewritten
+    profile.write_text(PROFILE.replace("window_days: 30", "window_days: 14"))
+    assert split_params(profile, out) == {"events": False, "cycles": True, "report": False}
+    assert (out / "events.yaml").stat().st_mtime_ns == 1
+    assert (out / "report.yaml").stat().st_mtime_ns == mtimes["report.yaml"]
+    assert "window_days: 14" in (out / "cycles.yaml").read_text()
+
+
+def test_split_params_rejects_unknown_sections_and_clashes(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("cycle:\n  window_days: 7\n")
+    with pytest.raises(ValueError, match=r"unknown section\(s\) \['cycle'\]"):
+        split_params(profile, tmp_path / "out")
+    profile.write_text("common: {window_days: 7}\ncycles: {window_days: 7}\n")
+    with pytest.raises(ValueError, match=r"section 'cycles' repeats common key\(s\) \['window_days'\]"):
+        split_params(profile, tmp_path / "out")
+
+
+def test_strip_timing_removes_clock_values(tmp_path):
+    path = tmp_path / "run.ipynb"
+    nb = {
+        "cells": [{"cell_type": "code", "metadata": {"execution": {"iopub.status.busy": "2026-01-01T00:00"},
+                   "papermill": {"duration": 1.5, "start_time": "x", "end_time": "y", "status": "completed", "exception": False}},
+                   "source": "", "outputs": []}],
+        "metadata": {"papermill": {"start_time": "x", "end_time": "y", "duration": 3.2, "parameters": {"a": 1}}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb))
+    strip_timing(path, title="t")
+    text = path.read_text()
+    for word in ("start_time", "end_time", "duration", "iopub", "status"):
+        assert word not in text
+    out = json.loads(text)
+    assert out["metadata"]["papermill"] == {"parameters": {"a": 1}}
+    assert out["metadata"]["title"] == "t"
+
+
+def test_index_links_every_report(tmp_path):
+    (tmp_path / "b-dyad.html").write_text("<html><head><title>B report</title></head></html>")
+    (tmp_path / "a-dyad--w14.html").write_text("<html><head><title>A variant</title></head></html>")
+    index = write_index(tmp_path).read_text()
+    assert index.index('href="a-dyad--w14.html"') < index.index('href="b-dyad.html"')
+    assert "B report" in index and "index.html" not in index.split("<ul>")[1]

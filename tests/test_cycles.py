@@ -1,0 +1,177 @@
+import pandas as pd
+import pytest
+
+from analysis.cycles import CYCLE_COLUMNS, build_cycles, summarise_cycles, with_event_details
+from tests.conftest import make_events
+
+
+def pairs(cycles):
+    """trigger_id -> (response_id or None, interval_days, censor_reason or None)."""
+    return {
+        r.trigger_id: (None if pd.isna(r.response_id) else r.response_id, int(r.interval_days),
+                       None if pd.isna(r.censor_reason) else r.censor_reason)
+        for r in cycles.itertuples()
+    }
+
+
+def test_first_later_event_of_the_other_side():
+    events = make_events(
+        [
+            ("a1", "2020-01-01", "A", "rocket"),
+            ("a2", "2020-01-03", "A", "rocket"),
+            ("b1", "2020-01-06", "B", "airstrike"),
+            ("b2", "2020-01-07", "B", "airstrike"),
+            ("a3", "2020-01-20", "A", "drone"),
+        ]
+    )
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31")
+    assert list(cycles.columns[: len(CYCLE_COLUMNS)]) == list(CYCLE_COLUMNS)
+    assert pairs(cycles) == {
+        "a1": ("b1", 5, None),  # 1 Jan -> 6 Jan; A's own a2 in between does not end the wait
+        "a2": ("b1", 3, None),  # many-to-one: b1 answers a1 and a2
+        "b1": ("a3", 14, None),  # 6 Jan -> 20 Jan
+        "b2": ("a3", 13, None),
+        "a3": (None, 30, "window_end"),  # nothing from B by 19 Feb, which is inside the data
+    }
+    assert cycles["trigger_id"].tolist() == ["a1", "a2", "b1", "b2", "a3"]  # sorted by date
+
+
+def test_response_exactly_on_day_window_days_counts():
+    events = make_events(
+        [
+            ("a", "2020-01-01", "A", "rocket"),
+            ("b", "2020-01-31", "B", "airstrike"),  # 30 days later
+            ("c", "2020-03-01", "A", "rocket"),  # 30 days after b (2020 is a leap year)
+        ]
+    )
+    assert pairs(build_cycles(events, window_days=30, study_end="2020-12-31"))["a"] == ("b", 30, None)
+    assert pairs(build_cycles(events, window_days=30, study_end="2020-12-31"))["b"] == ("c", 30, None)
+    # with a 29-day window, b comes one day too late: censored at the window's end
+    assert pairs(build_cycles(events, window_days=29, study_end="2020-12-31"))["a"] == (None, 29, "window_end")
+
+
+def test_censoring_at_the_end_of_the_data():
+    events = make_events([("a", "2020-01-01", "A", "rocket"), ("b", "2020-01-20", "B", "airstrike")])
+    # study_end defaults to the last event: b's 30-day window runs past 20 Jan -> study_end,
+    # followed up for 0 days; a is answered after 19 days
+    assert pairs(build_cycles(events, window_days=30)) == {"a": ("b", 19, None), "b": (None, 0, "study_end")}
+    # with the study running to 10 Feb, b is followed for 21 days, still short of 30
+    assert pairs(build_cycles(events, window_days=30, study_end="2020-02-10"))["b"] == (None, 21, "study_end")
+    # and to 19 Feb (exactly 30 days): the whole window was observed -> window_end
+    assert pairs(build_cycles(events, window_days=30, study_end="2020-02-19"))["b"] == (None, 30, "window_end")
+
+
+def test_same_day_events_without_times_are_ambiguous():
+    events = make_events(
+        [
+            ("a", "2020-01-01", "A", "rocket"),
+            ("b", "2020-01-01", "B", "airstrike"),
+            ("a2", "2020-01-04", "A", "rocket"),
+        ]
+    )
+    excl = build_cycles(events, window_days=30, study_end="2020-12-31")
+    # default rule: an unordered same-day event is not a response
+    assert pairs(excl) == {"a": (None, 30, "window_end"), "b": ("a2", 3, None), "a2": (None, 30, "window_end")}
+    assert excl.set_index("trigger_id")["order_ambiguous"].to_dict() == {"a": True, "b": True, "a2": False}
+    incl = build_cycles(events, window_days=30, study_end="2020-12-31", ties="include")
+    # "include": each answers the other on the same day, interval 0
+    assert pairs(incl) == {"a": ("b", 0, None), "b": ("a", 0, None), "a2": (None, 30, "window_end")}
+
+
+def test_same_day_events_with_times_are_ordered():
+    events = make_events(
+        [
+            ("a", "2020-01-01", "A", "rocket"),
+            ("b", "2020-01-01", "B", "airstrike"),
+            ("a2", "2020-01-05", "A", "rocket"),
+        ],
+        time_utc=pd.to_datetime(["2020-01-01 02:00", "2020-01-01 09:30", None]),
+    )
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31")
+    # a at 02:00 then b at 09:30: b answers a within the day; a came before b, so b waits for a2
+    assert pairs(cycles) == {"a": ("b", 0, None), "b": ("a2", 4, None), "a2": (None, 30, "window_end")}
+    assert not cycles["order_ambiguous"].any()
+
+
+def test_local_day_spanning_two_utc_days_is_ordered_by_utc_time():
+    # both on local day 1 Jan (UTC+3): a at 01:00 local = 22:00 UTC on 31 Dec, b at 10:00 local
+    events = make_events(
+        [("a", "2020-01-01", "A", "rocket"), ("b", "2020-01-01", "B", "airstrike")],
+        time_utc=pd.to_datetime(["2019-12-31 22:00", "2020-01-01 07:00"]),
+    )
+    assert pairs(build_cycles(events, window_days=30, study_end="2020-12-31"))["a"] == ("b", 0, None)
+
+
+def test_per_side_windows_and_response_kinds():
+    events = make_events(
+        [
+            ("a", "2020-01-01", "A", "rocket"),
+            ("b", "2020-01-11", "B", "other"),
+            ("b2", "2020-01-15", "B", "airstrike"),
+            ("a2", "2020-01-31", "A", "rocket"),
+        ]
+    )
+    cycles = build_cycles(events, window_days={"A": 10, "B": 30}, study_end="2020-12-31")
+    # A's window is 10 days: b on day 10 counts; B's triggers wait up to 30 days
+    assert pairs(cycles)["a"] == ("b", 10, None)
+    assert pairs(cycles)["b2"] == ("a2", 16, None)
+    assert cycles.set_index("trigger_id")["window_days"].to_dict() == {"a": 10, "b": 30, "b2": 30, "a2": 10}
+    # only airstrikes answer: b ("other") is skipped, b2 on day 14 is past A's 10-day window
+    only = build_cycles(events, window_days={"A": 10, "B": 30}, study_end="2020-12-31", response_kinds=["airstrike"])
+    assert pairs(only)["a"] == (None, 10, "window_end")
+    with pytest.raises(ValueError, match=r"no window for trigger side\(s\) \['B'\]"):
+        build_cycles(events, window_days={"A": 10})
+
+
+def test_unsided_events_are_left_out_and_inputs_untouched():
+    events = make_events(
+        [("a", "2020-01-01", "A", "rocket"), ("x", "2020-01-02", pd.NA, "rocket"), ("b", "2020-01-03", "B", "airstrike")]
+    )
+    before = events.copy()
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31")
+    assert cycles["trigger_id"].tolist() == ["a", "b"]
+    pd.testing.assert_frame_equal(events, before)
+
+
+def test_severity_columns_and_details():
+    events = make_events(
+        [("a", "2020-01-01", "A", "rocket"), ("b", "2020-01-03", "B", "airstrike")],
+        fatalities=pd.array([1, 25], dtype="Int64"),
+        location=["K-1 Air Base", "Al-Qaim"],
+    )
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31")
+    row = cycles.set_index("trigger_id").loc["a"]
+    assert (row["trigger_fatalities"], row["response_fatalities"]) == (1, 25)
+    detailed = with_event_details(cycles, events, columns=["location"]).set_index("trigger_id")
+    assert detailed.loc["a", "response_location"] == "Al-Qaim"
+    assert pd.isna(detailed.loc["b", "response_location"])
+
+
+def test_summary_per_direction():
+    events = make_events(
+        [
+            ("a1", "2020-01-01", "A", "rocket"),
+            ("b1", "2020-01-03", "B", "airstrike"),  # answers a1 after 2 days
+            ("a2", "2020-01-07", "A", "rocket"),  # answers b1 after 4 days
+            ("b2", "2020-01-15", "B", "airstrike"),  # answers a2 after 8 days
+            ("a3", "2020-03-01", "A", "rocket"),  # b2: 46 days later, outside 30 -> censored
+        ]
+    )
+    summary = summarise_cycles(build_cycles(events, window_days=30, study_end="2020-12-31"), labels={"A": "Alpha"})
+    a = summary.set_index("trigger_side").loc["A"]
+    # A's triggers: a1 -> 2 days, a2 -> 8 days, a3 censored (window_end)
+    assert (a["triggers"], a["responses"], a["censored_window_end"]) == (3, 2, 1)
+    assert a["median_days"] == 5.0 and a["share_censored"] == pytest.approx(1 / 3)
+    assert a["direction"] == "Alpha -> B"
+    b = summary.set_index("trigger_side").loc["B"]
+    assert (b["triggers"], b["responses"], b["median_days"]) == (2, 1, 4.0)
+
+
+def test_bad_arguments():
+    events = make_events([("a", "2020-01-01", "A", "rocket"), ("a", "2020-01-02", "B", "rocket")])
+    with pytest.raises(ValueError, match="duplicate 'event_id'"):
+        build_cycles(events)
+    with pytest.raises(ValueError, match="ties must be one of"):
+        build_cycles(events, ties="random")
+    with pytest.raises(ValueError, match="events has no \\['side'\\] column"):
+        build_cycles(events.drop(columns=["side"]))

@@ -1,0 +1,108 @@
+import pandas as pd
+import pytest
+
+from analysis.schema import (
+    EVENT_COLUMNS,
+    EventsValidationError,
+    conform_events,
+    empty_events,
+    normalise_kind,
+    validate_events,
+)
+from tests.conftest import make_events
+
+
+def good():
+    return make_events(
+        [
+            ("a", "2020-01-01", "us", "airstrike"),
+            ("b", "2020-01-02", "militias", "rocket"),
+            ("c", "2020-01-03", pd.NA, "drone"),
+        ]
+    )
+
+
+def test_good_table_passes_and_is_returned():
+    events = good()
+    assert validate_events(events, sides=["us", "militias"]) is events
+
+
+def test_conform_adds_every_canonical_column_in_order_and_keeps_extras():
+    frame = pd.DataFrame({"event_id": ["x"], "date": ["2020-05-06 13:45"], "claimed_by": ["KH"]})
+    out = conform_events(frame)
+    assert list(out.columns) == list(EVENT_COLUMNS) + ["claimed_by"]
+    # the date is a day: 13:45 is dropped, the time belongs in time_utc
+    assert out.loc[0, "date"] == pd.Timestamp("2020-05-06")
+    assert out["fatalities"].dtype == "Int64" and out["fatalities"].isna().all()
+    assert list(frame.columns) == ["event_id", "date", "claimed_by"]  # input untouched
+    assert list(empty_events().columns) == list(EVENT_COLUMNS)
+
+
+def test_missing_required_column_names_it_and_lists_columns():
+    events = good().drop(columns=["kind"])
+    with pytest.raises(EventsValidationError) as err:
+        validate_events(events, name="my.csv")
+    message = str(err.value)
+    assert "my.csv has no 'kind' column" in message
+    assert "columns are: event_id, date" in message
+
+
+def test_duplicate_ids_name_both_rows():
+    events = good()
+    events.loc[2, "event_id"] = "a"
+    with pytest.raises(EventsValidationError, match=r"column 'event_id': duplicate id in row 0 \(event_id 'a'\), row 2 \(event_id 'a'\)"):
+        validate_events(events)
+
+
+def test_every_problem_is_listed_with_its_column_and_rows():
+    events = good()
+    events["kind"] = events["kind"].astype("string")
+    events.loc[1, "kind"] = "bombardment"
+    events["fatalities"] = pd.array([1, -2, None], dtype="Int64")
+    events["munitions_min"] = pd.array([5, None, None], dtype="Int64")
+    events["munitions_max"] = pd.array([3, None, None], dtype="Int64")
+    events.loc[2, "side"] = "iran"
+    events["latitude"] = pd.array([33.3, 95.0, None], dtype="Float64")
+    with pytest.raises(EventsValidationError) as err:
+        validate_events(events, sides=["us", "militias"])
+    message = str(err.value)
+    assert "column 'kind': value not in" in message and "row 1 (event_id 'b')" in message
+    assert "column 'fatalities': negative count in row 1 (event_id 'b')" in message
+    assert "column 'munitions_min': greater than munitions_max in row 0 (event_id 'a')" in message
+    assert "column 'side': not a side of the dyad (us, militias) in row 2 (event_id 'c')" in message
+    assert "column 'latitude': outside [-90, 90] in row 1 (event_id 'b')" in message
+
+
+def test_missing_dates_and_time_of_day_are_errors():
+    events = good()
+    events.loc[0, "date"] = pd.NaT
+    events.loc[1, "date"] = pd.Timestamp("2020-01-02 10:00")
+    with pytest.raises(EventsValidationError) as err:
+        validate_events(events)
+    assert "column 'date': missing value in row 0 (event_id 'a')" in str(err.value)
+    assert "column 'date': time of day set" in str(err.value)
+
+
+def test_many_offending_rows_are_summarised():
+    events = make_events([(f"e{i}", "2020-01-01", "us", "nope") for i in range(8)])
+    with pytest.raises(EventsValidationError, match=r"row 4 \(event_id 'e4'\) and 3 more"):
+        validate_events(events)
+
+
+@pytest.mark.parametrize(
+    "raw, kind",
+    [
+        ("Air strike", "airstrike"),
+        (" UAV ", "drone"),
+        ("Rockets", "rocket"),
+        ("drone_strike", "drone_strike"),
+        ("Remote explosive/landmine/IED", "ied"),
+        ("bombardment", "other"),
+    ],
+)
+def test_normalise_kind(raw, kind):
+    assert normalise_kind(pd.Series([raw])).iloc[0] == kind
+
+
+def test_normalise_kind_keeps_missing():
+    assert normalise_kind(pd.Series([None], dtype="string")).isna().all()

@@ -1,0 +1,127 @@
+import textwrap
+
+import pandas as pd
+import pytest
+
+from analysis.sources import LoadResult, load_source
+from analysis.sources.table import load_table
+
+CSV = textwrap.dedent(
+    """\
+    ref,Date,Actor,Type,Killed,Where,lat,lon,claimed_by
+    r1,2020-03-11,Kataib Hezbollah,Rockets,3,Camp Taji,33.5,44.25,
+    r2,2020-03-12,US forces,Air strike,,Jurf al-Sakhar,32.9,44.1,
+    r3,2020-02-30,US forces,Air strike,0,Nowhere,,,
+    r4,2020-03-14,Kataib Hezbollah,Rockets,two,Camp Taji,,,
+    r5,,unknown,Rockets,0,Camp Taji,,,
+    r1,2020-03-15,Kataib Hezbollah,Rockets,0,Camp Taji,95,,
+    r7,2020-03-16,Asaib Ahl al-Haq,IED,1.5,Road,,,AAH
+    """
+)
+MAP = {"event_id": "ref", "date": "Date", "actor": "Actor", "kind": "Type", "fatalities": "Killed", "location": "Where",
+       "latitude": "lat", "longitude": "lon"}
+
+
+@pytest.fixture
+def csv_path(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(CSV)
+    return path
+
+
+def test_rows_in_equal_rows_out_plus_rejected(csv_path):
+    result = load_table(csv_path, column_map=MAP, source="mine")
+    assert result.counts == {"source": str(csv_path), "read": 7, "accepted": 2, "rejected": 5}
+    assert result.events["event_id"].tolist() == ["r1", "r2"]
+    # header is row 1, so the first record is row 2
+    assert result.events["raw_row"].tolist() == [2, 3]
+    assert result.summary() == f"{csv_path}: read 7, accepted 2, rejected 5"
+
+
+def test_each_rejected_row_names_its_row_column_and_reason(csv_path):
+    rejects = load_table(csv_path, column_map=MAP).rejects
+    found = {row.raw_row: (row.column, row.value, row.reason) for row in rejects.itertuples()}
+    assert found == {
+        4: ("Date", "2020-02-30", "cannot read date (expected YYYY-MM-DD)"),  # 30 February
+        5: ("Killed", "two", "not a number"),
+        6: ("Date", "", "missing date"),
+        # r1 again, and a latitude of 95: both problems of the record reported together
+        7: ("lat; ref", "95; r1", "outside [-90, 90]; duplicate event_id, first at row 2"),
+        8: ("Killed", "1.5", "not a whole number >= 0"),
+    }
+
+
+def test_values_are_parsed_into_the_canonical_schema(csv_path):
+    events = load_table(csv_path, column_map=MAP, source="mine").events
+    first = events.iloc[0]
+    assert first["date"] == pd.Timestamp("2020-03-11")
+    assert first["kind"] == "rocket" and first["source_type"] == "Rockets"
+    assert first["fatalities"] == 3 and first["latitude"] == 33.5
+    assert first["source"] == "mine" and first["source_id"] == "r1"
+    assert pd.isna(events.iloc[1]["fatalities"])  # empty cell: unknown, not zero
+    assert "claimed_by" in events.columns  # unmapped columns are kept
+
+
+def test_missing_mapped_column_is_an_error_naming_file_and_column(csv_path):
+    with pytest.raises(ValueError) as err:
+        load_table(csv_path, column_map={**MAP, "fatalities": "Deaths"})
+    message = str(err.value)
+    assert str(csv_path) in message and "'Deaths' (for fatalities)" in message
+    assert "the file's columns are: ref, Date, Actor" in message
+
+
+def test_missing_date_column_is_an_error(tmp_path):
+    path = tmp_path / "nodate.csv"
+    path.write_text("id,when\n1,2020-01-01\n")
+    with pytest.raises(ValueError, match=r"nodate.csv: no 'date' column .*columns are: id, when"):
+        load_table(path)
+
+
+def test_generated_ids_and_defaults(tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("date,actor\n2021-02-15,Saraya Awliya al-Dam\n2021-02-25,US forces\n")
+    result = load_table(path, defaults={"kind": "other", "country": "Iraq"}, source="plain")
+    assert result.events["event_id"].tolist() == ["plain-2", "plain-3"]
+    assert result.events["kind"].tolist() == ["other", "other"]
+    assert result.events["country"].tolist() == ["Iraq", "Iraq"]
+
+
+def test_missing_kind_without_default_rejects(tmp_path):
+    path = tmp_path / "nokind.csv"
+    path.write_text("date\n2021-02-15\n")
+    result = load_table(path)
+    assert result.counts["rejected"] == 1
+    assert result.rejects.loc[0, "reason"] == "missing kind (map a column or give a default)"
+
+
+def test_excel_and_parquet_give_the_same_events(csv_path, tmp_path):
+    frame = pd.read_csv(csv_path, dtype=str)
+    frame.to_excel(tmp_path / "events.xlsx", index=False)
+    frame.to_parquet(tmp_path / "events.parquet", index=False)
+    base = load_table(csv_path, column_map=MAP).events.drop(columns=["raw_file"])
+    for name in ("events.xlsx", "events.parquet"):
+        other = load_table(tmp_path / name, column_map=MAP).events.drop(columns=["raw_file"])
+        pd.testing.assert_frame_equal(base, other)
+
+
+def test_unknown_type_and_missing_file(tmp_path):
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(ValueError, match="unknown table type '.json'"):
+        load_table(tmp_path / "x.json")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_table(tmp_path / "absent.csv")
+
+
+def test_load_source_from_a_spec_entry(csv_path):
+    result = load_source({"format": "table", "path": str(csv_path), "column_map": MAP, "source": "s"})
+    assert isinstance(result, LoadResult) and result.counts["accepted"] == 2
+    with pytest.raises(FileNotFoundError, match="Download it from the site"):
+        load_source({"format": "table", "path": "data/external/none.csv", "obtain": "Download it from the site."})
+    with pytest.raises(ValueError, match="unknown format 'acled'"):
+        load_source({"format": "acled", "path": str(csv_path)})
+
+
+def test_accounting_identity_is_enforced():
+    events = pd.DataFrame({"event_id": ["a"]})
+    with pytest.raises(AssertionError, match="read 3 records but accepted 1 and rejected 0"):
+        LoadResult(events=events, rejects=pd.DataFrame(), source="x", read=3)
