@@ -105,7 +105,7 @@ reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) 
 	  -p cycles_in $$($(1)_P)/cycles.parquet -p rejects_in $$($(1)_P)/rejects.parquet \
 	  -p unmatched_in $$($(1)_P)/unmatched_actors.parquet -p excluded_in $$($(1)_P)/excluded.parquet \
 	  -p load_counts_in $$($(1)_P)/load_counts.parquet
-	$(PY) -m analysis.build strip-timing $$($(1)_P)/notebooks/$(1).ipynb --title "$(1): escalation-cycle report"
+	$(PY) -m analysis.build scrub $$($(1)_P)/notebooks/$(1).ipynb --title "$(1): escalation-cycle report"
 	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
 	  --output-dir reports --output $(1) $$($(1)_P)/notebooks/$(1).ipynb
 endef

@@ -5,9 +5,10 @@
     ``report.yaml``): the profile's ``common`` section merged with the stage's own. A file is
     rewritten only when its content changes, so editing one stage's parameter leaves the other
     stages' files, and so their outputs, untouched.
-``python -m analysis.build strip-timing NOTEBOOK [--title TITLE]``
-    Remove papermill's and Jupyter's run timestamps and durations from an executed notebook,
-    so that the HTML made from it is the same on every build.
+``python -m analysis.build scrub NOTEBOOK [--title TITLE]``
+    Remove what differs from one run to the next in an executed notebook (papermill's and
+    Jupyter's timestamps and durations, the random id of papermill's injected cell), so that
+    the HTML made from it is the same on every build.
 ``python -m analysis.build index REPORTS_DIR``
     Write ``index.html`` linking every report in the folder.
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["STAGES", "split_params", "strip_timing", "write_index"]
+__all__ = ["STAGES", "scrub_run", "split_params", "write_index"]
 
 #: Notebook stages and the profile section each reads.
 STAGES = ("events", "cycles", "report")
@@ -70,10 +71,12 @@ def split_params(profile: str | Path, outdir: str | Path) -> dict[str, bool]:
     return written
 
 
-def strip_timing(notebook: str | Path, *, title: str | None = None) -> None:
-    """Remove run timestamps and durations from an executed notebook, in place.
+def scrub_run(notebook: str | Path, *, title: str | None = None) -> None:
+    """Remove run-specific values from an executed notebook, in place.
 
-    ``title``, when given, is stored as the notebook's title (nbconvert's HTML ``<title>``).
+    Drops timestamps and durations, and numbers the cells ``cell-00``, ``cell-01``... (papermill
+    gives its injected-parameters cell a random id). ``title``, when given, is stored as the
+    notebook's title (nbconvert's HTML ``<title>``).
     """
     path = Path(notebook)
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -82,7 +85,9 @@ def strip_timing(notebook: str | Path, *, title: str | None = None) -> None:
     pm = nb.get("metadata", {}).get("papermill", {})
     for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
         pm.pop(key, None)
-    for cell in nb.get("cells", []):
+    for i, cell in enumerate(nb.get("cells", [])):
+        if "id" in cell:
+            cell["id"] = f"cell-{i:02d}"
         meta = cell.get("metadata", {})
         meta.pop("execution", None)
         for key in ("start_time", "end_time", "duration", "exception", "status"):
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("split-params", help="one parameter file per stage")
     p.add_argument("profile")
     p.add_argument("outdir")
-    p = sub.add_parser("strip-timing", help="drop run timestamps from an executed notebook")
+    p = sub.add_parser("scrub", help="drop run-specific values from an executed notebook")
     p.add_argument("notebook")
     p.add_argument("--title", help="title stored in the notebook's metadata")
     p = sub.add_parser("index", help="write index.html for a reports folder")
@@ -139,8 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "split-params":
         for stage, wrote in split_params(args.profile, args.outdir).items():
             print(f"{args.outdir}/{stage}.yaml: {'written' if wrote else 'unchanged'}")
-    elif args.command == "strip-timing":
-        strip_timing(args.notebook, title=args.title)
+    elif args.command == "scrub":
+        scrub_run(args.notebook, title=args.title)
     else:
         print(write_index(args.reports_dir))
 

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from analysis.build import split_params, strip_timing, write_index
+from analysis.build import split_params, scrub_run, write_index
 
 PROFILE = """\
 common:
@@ -42,23 +42,24 @@ def test_split_params_rejects_unknown_sections_and_clashes(tmp_path):
         split_params(profile, tmp_path / "out")
 
 
-def test_strip_timing_removes_clock_values(tmp_path):
+def test_scrub_run_removes_clock_values(tmp_path):
     path = tmp_path / "run.ipynb"
     nb = {
         "cells": [{"cell_type": "code", "metadata": {"execution": {"iopub.status.busy": "2026-01-01T00:00"},
                    "papermill": {"duration": 1.5, "start_time": "x", "end_time": "y", "status": "completed", "exception": False}},
-                   "source": "", "outputs": []}],
+                   "source": "", "outputs": [], "id": "3f9a1c"}],
         "metadata": {"papermill": {"start_time": "x", "end_time": "y", "duration": 3.2, "parameters": {"a": 1}}},
         "nbformat": 4, "nbformat_minor": 5,
     }
     path.write_text(json.dumps(nb))
-    strip_timing(path, title="t")
+    scrub_run(path, title="t")
     text = path.read_text()
     for word in ("start_time", "end_time", "duration", "iopub", "status"):
         assert word not in text
     out = json.loads(text)
     assert out["metadata"]["papermill"] == {"parameters": {"a": 1}}
     assert out["metadata"]["title"] == "t"
+    assert out["cells"][0]["id"] == "cell-00"  # papermill's random id replaced
 
 
 def test_index_links_every_report(tmp_path):

@@ -1,0 +1,117 @@
+"""End to end: `make reports` on a copy of the project, through papermill, on the default data.
+
+Checks the build graph as a user meets it: a full build, a second build that does nothing, an
+edit of `window_days` that reruns only the cycles and the report, and a clean rebuild that gives
+identical tables and identical HTML.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.pipeline
+
+SKIP = {".venv", ".git", "data/processed", "reports", ".pytest_cache", "__pycache__"}
+TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "cycles")
+
+
+def _copy_project(dest):
+    """Copy the project's sources, keeping modification times, and share its .venv."""
+    for folder, dirs, files in os.walk(ROOT):
+        rel = os.path.relpath(folder, ROOT)
+        dirs[:] = [d for d in dirs if os.path.normpath(os.path.join(rel, d)) not in SKIP and d not in SKIP and not d.endswith(".egg-info")]
+        os.makedirs(dest / rel, exist_ok=True)
+        for name in files:
+            shutil.copy2(os.path.join(folder, name), dest / rel / name)
+    for folder in ("data/processed", "reports"):
+        (dest / folder).mkdir(parents=True, exist_ok=True)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+
+
+def _make(project, *targets):
+    done = subprocess.run(["make", *targets], cwd=project, capture_output=True, text=True)
+    assert done.returncode == 0, f"make {' '.join(targets)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def _stages(output):
+    return sorted(re.findall(r"^(events|cycles|report)  ->", output, flags=re.M))
+
+
+def _tables(project):
+    folder = project / "data" / "processed" / "us-iran-proxies"
+    return {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    if not (ROOT / ".venv" / ".setup-stamp").exists():
+        pytest.skip("no .venv: run through `make test`, which sets it up")
+    if shutil.which("make") is None:
+        pytest.skip("GNU make is not installed")
+    dest = tmp_path_factory.mktemp("project")
+    _copy_project(dest)
+    return dest
+
+
+def test_make_reports_builds_every_stage(project):
+    output = _make(project, "reports")
+    assert _stages(output) == ["cycles", "events", "report"]
+    html = (project / "reports" / "us-iran-proxies.html").read_text()
+    for heading in ("The data", "Timeline", "Time to response", "Strike", "Provenance"):
+        assert heading in html
+    assert "data:image/png;base64" in html  # the timeline figure
+    assert "sha256 data/raw/us-iran-proxies/events.csv" in html
+    assert "def " not in html and "import pandas" not in html  # no code in the report
+    index = (project / "reports" / "index.html").read_text()
+    assert 'href="us-iran-proxies.html"' in index
+
+    tables = _tables(project)
+    curated = pd.read_csv(project / "data" / "raw" / "us-iran-proxies" / "events.csv")
+    counts = tables["load_counts"].iloc[0]
+    # every record of the curated file is accounted for
+    assert counts["read"] == len(curated) == counts["accepted"] + counts["rejected"]
+    assert len(tables["events"]) + len(tables["excluded"]) == counts["accepted"]
+    # one cycles row per sided event
+    assert len(tables["cycles"]) == tables["events"]["side"].notna().sum()
+
+
+def test_second_build_does_nothing(project):
+    start = time.perf_counter()
+    output = _make(project, "reports")
+    elapsed = time.perf_counter() - start
+    assert "Nothing to be done" in output and _stages(output) == []
+    assert elapsed < 2.0
+
+
+def test_changing_window_days_rebuilds_only_cycles_and_report(project):
+    params = project / "notebooks" / "params" / "default.yaml"
+    text = params.read_text()
+    assert "  window_days: 30\n" in text
+    params.write_text(text.replace("  window_days: 30\n", "  window_days: 14\n"))
+    try:
+        output = _make(project, "reports")
+        assert _stages(output) == ["cycles", "report"]
+        assert set(_tables(project)["cycles"]["window_days"]) == {14}
+    finally:
+        params.write_text(text)
+    assert _stages(_make(project, "reports")) == ["cycles", "report"]
+
+
+def test_clean_rebuilds_are_identical(project):
+    before_tables = _tables(project)
+    before_html = (project / "reports" / "us-iran-proxies.html").read_bytes()
+    _make(project, "clean")
+    assert not (project / "reports" / "us-iran-proxies.html").exists()
+    _make(project, "reports")
+    after_tables = _tables(project)
+    for name in TABLES:
+        assert before_tables[name].equals(after_tables[name]), name
+    assert (project / "reports" / "us-iran-proxies.html").read_bytes() == before_html
