@@ -22,6 +22,7 @@ def timeline(
     colors: Mapping[str, str] | None = None,
     highlight: Mapping[str, str] | None = None,
     severity_col: str = "fatalities",
+    period: tuple[object, object] | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Both sides' events on one time axis: the first side above the line, the second below.
@@ -41,6 +42,8 @@ def timeline(
         ``event_id`` -> short text written beside that event's stem.
     severity_col : str
         Column giving stem height (missing values count as zero).
+    period : (start, end), optional
+        Dates the x-axis spans (e.g. the dyad's study period); by default the events' range.
     ax : Axes, optional
         Where to draw; a new 12 x 4.5 inch figure by default.
     """
@@ -80,6 +83,8 @@ def timeline(
     ax.set_ylim(-limit - 3, limit + 3)
     ax.set_yticks([])
     ax.set_ylabel(f"{labels.get(sides[1], sides[1])}  |  {labels.get(sides[0], sides[0])}", fontsize=8)
+    if period is not None:
+        ax.set_xlim(pd.Timestamp(period[0]), pd.Timestamp(period[1]))
     ax.xaxis.set_major_locator(mdates.YearLocator())
     ax.xaxis.set_minor_locator(mdates.MonthLocator())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
