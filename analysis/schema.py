@@ -56,6 +56,7 @@ __all__ = [
     "make_rejects",
     "normalise_kind",
     "validate_events",
+    "value_problems",
 ]
 
 #: Canonical columns in order, with their pandas dtypes.
@@ -223,6 +224,56 @@ def _rows_text(events: pd.DataFrame, mask: pd.Series, limit: int = 5) -> str:
     return ", ".join(parts) + more
 
 
+def value_problems(
+    events: pd.DataFrame, *, count_columns: Iterable[str] = ()
+) -> list[tuple[pd.Series, str, str]]:
+    """The value checks shared by :func:`validate_events` and the loaders.
+
+    Parameters
+    ----------
+    events : DataFrame
+        A table whose present canonical columns hold parsed values (numbers as numbers).
+    count_columns : iterable of str
+        Extra columns that must hold whole numbers >= 0, as the severity counts do.
+
+    Returns
+    -------
+    list of (mask, column, reason)
+        One entry per failing check: a boolean Series marking the offending rows, the column,
+        and the reason. Checks: ``date_precision`` and ``kind`` in their vocabularies; counts
+        (``fatalities``, ``injuries``, ``munitions``, their ``_min``/``_max`` and
+        ``count_columns``) whole and >= 0; ``<count>_min`` <= ``<count>_max``; latitude and
+        longitude in range.
+    """
+    found: list[tuple[pd.Series, str, str]] = []
+
+    def add(mask: pd.Series, column: str, reason: str) -> None:
+        mask = pd.Series(mask, index=events.index).fillna(False).astype(bool)
+        if mask.any():
+            found.append((mask, column, reason))
+
+    if "date_precision" in events.columns:
+        col = events["date_precision"]
+        add(col.notna() & ~col.isin(DATE_PRECISIONS), "date_precision", f"value not in {DATE_PRECISIONS}")
+    if "kind" in events.columns:
+        add(events["kind"].notna() & ~events["kind"].isin(KINDS), "kind", f"value not in {KINDS}")
+    bounded = [c for c in COUNT_COLUMNS if c in events.columns]
+    bounded += [f"{c}_{b}" for c in COUNT_COLUMNS for b in ("min", "max") if f"{c}_{b}" in events.columns]
+    for col in bounded + [c for c in count_columns if c in events.columns]:
+        values = pd.to_numeric(events[col], errors="coerce").astype("Float64")
+        add(events[col].notna() & values.isna(), col, "not a number")
+        add(values < 0, col, "negative count")
+        add(values.notna() & (values != values.round()), col, "not a whole number")
+    for col in COUNT_COLUMNS:
+        lo, hi = f"{col}_min", f"{col}_max"
+        if lo in events.columns and hi in events.columns:
+            add(pd.to_numeric(events[lo], errors="coerce") > pd.to_numeric(events[hi], errors="coerce"), lo, f"greater than {hi}")
+    for col, bound in (("latitude", 90), ("longitude", 180)):
+        if col in events.columns:
+            add(pd.to_numeric(events[col], errors="coerce").abs() > bound, col, f"outside [-{bound}, {bound}]")
+    return found
+
+
 def validate_events(
     events: pd.DataFrame,
     *,
@@ -278,32 +329,8 @@ def validate_events(
         dates = events["date"]
         check(dates.notna() & (dates != dates.dt.normalize()), "date", "time of day set (dates are days)")
 
-    check(
-        events["date_precision"].notna() & ~events["date_precision"].isin(DATE_PRECISIONS),
-        "date_precision",
-        f"value not in {DATE_PRECISIONS}",
-    )
-    check(events["kind"].notna() & ~events["kind"].isin(KINDS), "kind", f"value not in {KINDS}")
-
-    for col in COUNT_COLUMNS + tuple(f"{c}_{b}" for c in COUNT_COLUMNS for b in ("min", "max")):
-        if col in events.columns:
-            values = pd.to_numeric(events[col], errors="coerce")
-            check(events[col].notna() & values.isna(), col, "not a number")
-            check(values < 0, col, "negative count")
-            check(values.notna() & (values != values.round()), col, "not a whole number")
-    for col in COUNT_COLUMNS:
-        lo, hi = f"{col}_min", f"{col}_max"
-        if lo in events.columns and hi in events.columns:
-            check(
-                pd.to_numeric(events[lo], errors="coerce") > pd.to_numeric(events[hi], errors="coerce"),
-                lo,
-                f"greater than {hi}",
-            )
-
-    for col, bound in (("latitude", 90), ("longitude", 180)):
-        if col in events.columns:
-            values = pd.to_numeric(events[col], errors="coerce")
-            check(values.abs() > bound, col, f"outside [-{bound}, {bound}]")
+    for mask, column, what in value_problems(events):
+        check(mask, column, what)
 
     if sides is not None:
         allowed = list(sides)

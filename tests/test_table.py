@@ -47,7 +47,7 @@ def test_each_rejected_row_names_its_row_column_and_reason(csv_path):
         6: ("Date", "", "missing date"),
         # r1 again, and a latitude of 95: both problems of the record reported together
         7: ("lat; ref", "95; r1", "outside [-90, 90]; duplicate event_id, first at row 2"),
-        8: ("Killed", "1.5", "not a whole number >= 0"),
+        8: ("Killed", "1.5", "not a whole number"),
     }
 
 

@@ -16,12 +16,12 @@ import pandas as pd
 from analysis.paths import display_path
 from analysis.schema import (
     COUNT_COLUMNS,
-    DATE_PRECISIONS,
     EVENT_COLUMNS,
     conform_events,
     make_rejects,
     normalise_kind,
     validate_events,
+    value_problems,
 )
 from analysis.sources import LoadResult
 
@@ -158,7 +158,7 @@ def load_table(
         mask = mask.fillna(False).astype(bool)
         if mask.any():
             column = sources_of.get(canon, canon)
-            shown = raw[column] if column in raw.columns else out[canon]
+            shown = raw[column] if column in raw.columns else out[canon].astype("string")
             problems.append((mask, column, shown, pd.Series(reason, index=raw.index)))
 
     # date: a day, ISO 8601 unless a format is given
@@ -179,8 +179,6 @@ def load_table(
         out["time_utc"] = times.dt.tz_localize(None)
 
     out["date_precision"] = out.get("date_precision", pd.Series("day", index=raw.index)).fillna("day").str.lower()
-    flag(~out["date_precision"].isin(DATE_PRECISIONS), "date_precision", f"not one of {', '.join(DATE_PRECISIONS)}")
-
     if "kind" not in out.columns:
         out["kind"] = pd.Series(pd.NA, index=raw.index, dtype="string")
     if "source_type" not in out.columns:
@@ -188,33 +186,18 @@ def load_table(
     out["kind"] = normalise_kind(out["kind"])
     flag(out["kind"].isna(), "kind", "missing kind (map a column or give a default)")
 
-    counts = [c for c in COUNT_COLUMNS + tuple(f"{c}_{b}" for c in COUNT_COLUMNS for b in ("min", "max")) if c in out.columns]
-    for col in list(counts) + [c for c in count_columns if c in raw.columns]:
-        frame = out if col in out.columns else raw
-        values = pd.to_numeric(frame[col], errors="coerce")
-        flag(frame[col].notna() & values.isna(), col, "not a number")
-        flag((values < 0) | (values.notna() & (values != values.round())), col, "not a whole number >= 0")
-        parsed = values.where(values.notna() & (values >= 0) & (values == values.round()))
-        if col in out.columns:
-            out[col] = parsed.astype("Int64")
-        else:
-            raw[col] = parsed.astype("Int64")
-    for col in COUNT_COLUMNS:
-        lo, hi = f"{col}_min", f"{col}_max"
-        if lo in out.columns and hi in out.columns:
-            flag(out[lo] > out[hi], lo, f"greater than {hi}")
-
-    for col, bound in (("latitude", 90), ("longitude", 180)):
-        if col in out.columns:
-            values = pd.to_numeric(out[col], errors="coerce")
-            flag(out[col].notna() & values.isna(), col, "not a number")
-            flag(values.abs() > bound, col, f"outside [-{bound}, {bound}]")
-            out[col] = values.where(values.abs() <= bound).astype("Float64")
-
-    if "weight" in out.columns:
-        values = pd.to_numeric(out["weight"], errors="coerce")
-        flag(out["weight"].notna() & values.isna(), "weight", "not a number")
-        out["weight"] = values.astype("Float64")
+    # numbers: text that is not a number is rejected here; the value rules are the schema's
+    extra_counts = [c for c in count_columns if c in raw.columns]
+    for col in extra_counts:
+        out[col] = raw[col]
+    numeric = [c for c in out.columns if c in EVENT_COLUMNS and EVENT_COLUMNS[c] in ("Int64", "Float64") and c != "raw_row"]
+    numeric += [f"{c}_{b}" for c in COUNT_COLUMNS for b in ("min", "max") if f"{c}_{b}" in out.columns] + extra_counts
+    for col in numeric:
+        values = pd.to_numeric(out[col], errors="coerce")
+        flag(out[col].notna() & values.isna(), col, "not a number")
+        out[col] = values
+    for mask, column, reason in value_problems(out, count_columns=extra_counts):
+        flag(mask, column, reason)
 
     if "event_id" in out.columns:
         flag(out["event_id"].isna(), "event_id", "missing event_id")
@@ -249,6 +232,8 @@ def load_table(
         for i, found in sorted(records.items())
     )
 
+    extras = [c for c in extras if c not in out.columns]
     accepted = pd.concat([out, raw[extras]], axis=1).loc[~rejected.to_numpy()].reset_index(drop=True)
+    accepted = accepted.astype({c: "Int64" for c in extra_counts})
     events = validate_events(conform_events(accepted), name=raw_file)
     return LoadResult(events=events, rejects=rejects, source=raw_file, read=n)
