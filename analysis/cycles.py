@@ -1,22 +1,37 @@
-"""Strike -> response pairing: the escalation-cycle dataset.
+"""Strike -> response pairing and chains: the escalation-cycle dataset.
 
-Definitions (``DESIGN.md`` section 4):
+Definitions (``DESIGN.md`` section 4), each controlled by a parameter of :func:`build_cycles`:
 
 Response
     The response to an event of side A is the first later event of another side B within
-    ``window_days`` of it. An event exactly ``window_days`` days later still counts.
+    ``window_days`` of it (inclusive: an event exactly ``window_days`` later counts). Which
+    events may answer is narrowed by ``response_kinds``, ``min_severity`` and ``theatre``.
+Matching
+    ``"many_to_one"`` (default): several A events may share one response. ``"one_to_one"``:
+    each B event answers at most one A event, the earliest one still waiting (first come,
+    first served); a later A event then waits for the next B event.
+Own next event
+    With ``own_event_ends_wait=True``, the wait of an A event ends at A's own next event on a
+    later day: if B has not answered by then, the event is censored (``own_next_event``). A
+    response on the same day as A's next event still counts.
 Ties
-    With day precision, an event of side B on the same day as A's has an unknown order. When both
-    carry ``time_utc`` they are ordered by it (B after A is a response, with ``interval_days``
-    0). Otherwise the trigger is marked ``order_ambiguous`` and the ``ties`` rule decides:
-    ``"exclude"`` (default) never counts an unordered same-day event as a response;
-    ``"include"`` counts it, with ``interval_days`` 0.
+    With day precision, a B event on the same day as A's has an unknown order. When both carry
+    ``time_utc`` they are ordered by it (B after A is a response, ``interval_days`` 0).
+    Otherwise the trigger is marked ``order_ambiguous`` and ``ties`` decides: ``"exclude"``
+    (default) never counts an unordered same-day event as a response; ``"include"`` counts it
+    with ``interval_days`` 0.
 Censoring
-    With no response within the window, the trigger is censored: ``censor_reason`` is
-    ``"window_end"`` when the whole window lies within the data, ``"study_end"`` when the window
-    runs past ``study_end`` (the last day observed). ``interval_days`` then holds the follow-up
-    time (``window_days``, or the days to ``study_end``), ready for survival analysis: read it
-    together with ``censored``.
+    No response within the window: ``window_end`` when the whole window lies within the data,
+    ``study_end`` when it runs past the last day observed, ``own_next_event`` as above (the
+    earliest of the three applies). ``interval_days`` then holds the follow-up time: read it
+    with ``censored``, as survival data.
+Chain
+    A maximal alternating sequence in which each event answers the previous one. An event
+    answered by several triggers (many-to-one) continues the chain of the latest of them; the
+    earlier ones end their own chains there. Every event is in exactly one chain (a lone event
+    is a chain of length 1); ``chain_id`` is the ``event_id`` of the chain's first event.
+
+Events with the same date and time keep their input order.
 """
 
 from __future__ import annotations
@@ -26,9 +41,20 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["CYCLE_COLUMNS", "TIE_RULES", "build_cycles", "summarise_cycles", "with_event_details"]
+__all__ = [
+    "CENSOR_REASONS",
+    "CYCLE_COLUMNS",
+    "MATCHING",
+    "TIE_RULES",
+    "build_cycles",
+    "summarise_chains",
+    "summarise_cycles",
+    "with_event_details",
+]
 
 TIE_RULES = ("exclude", "include")
+MATCHING = ("many_to_one", "one_to_one")
+CENSOR_REASONS = ("window_end", "study_end", "own_next_event")
 
 #: Columns of the cycles table, in order (severity columns follow).
 CYCLE_COLUMNS = (
@@ -45,24 +71,21 @@ CYCLE_COLUMNS = (
     "censor_reason",
     "window_days",
     "order_ambiguous",
+    "chain_id",
+    "chain_position",
+    "chain_length",
 )
 
+_NONE = -1
 
-def _windows(window_days: int | Mapping[tuple[str, str], int] | Mapping[str, int], sides: list[str]) -> dict[str, int]:
-    """Window per trigger side.
 
-    ``window_days`` is one number for every direction, or a mapping keyed by trigger side
-    (``{"us": 14, "militias": 30}``) or by direction (``{("us", "militias"): 14, ...}``).
-    """
+def _windows(window_days: int | Mapping, sides: list[str]) -> dict[str, int]:
+    """Window per trigger side from one number or a mapping keyed by side or (side, other)."""
     if isinstance(window_days, Mapping):
-        per_side: dict[str, int] = {}
-        for key, value in window_days.items():
-            side = key[0] if isinstance(key, tuple) else key
-            per_side[side] = int(value)
-        absent = [s for s in sides if s not in per_side]
+        windows = {(k[0] if isinstance(k, tuple) else k): int(v) for k, v in window_days.items()}
+        absent = [s for s in sides if s not in windows]
         if absent:
             raise ValueError(f"window_days gives no window for trigger side(s) {absent}; it has {list(window_days)}")
-        windows = per_side
     else:
         windows = {s: int(window_days) for s in sides}
     negative = {s: w for s, w in windows.items() if w < 0}
@@ -71,27 +94,98 @@ def _windows(window_days: int | Mapping[tuple[str, str], int] | Mapping[str, int
     return windows
 
 
+_DAY_NS = 86_400 * 10**9
+_BEFORE_NS = 14 * 3_600 * 10**9  # a UTC time may precede its local date's midnight by up to 14 h
+_SLOT = 2**48  # room for one local day's times, in ns: 52 h < 2**48 ns
+
+
+def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None) -> np.ndarray:
+    """One int64 per event that sorts as (day, time, unknown time last).
+
+    Raises
+    ------
+    ValueError
+        If a known time lies more than 14 h before or 38 h after the UTC midnight of its date,
+        which no time zone explains (the message names the first such event).
+    """
+    timed = time != _NONE
+    offset = np.where(timed, time - day * _DAY_NS + _BEFORE_NS, _SLOT - 1)
+    bad = timed & ((offset < 0) | (offset >= 52 * 3_600 * 10**9))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        label = f"event {ids.iloc[i]!r}" if ids is not None else f"row {i}"
+        raise ValueError(
+            f"{label}: time_utc {pd.Timestamp(time[i])} is too far from its date "
+            f"{pd.Timestamp(day[i], unit='D').date()} for any time zone; check the date and the time"
+        )
+    return day * _SLOT + offset
+
+
+def _first_after(t_key: np.ndarray, t_timed: np.ndarray, c_key: np.ndarray, c_timed: np.ndarray, ties: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each trigger, the position of the first candidate that answers it, and whether its
+    order against some same-day candidate is unknown.
+
+    Keys come from :func:`_order_keys` (candidates sorted by them). Returns ``(first,
+    ambiguous)``; ``first`` is ``len(c_key)`` when no candidate follows.
+    """
+    t_day, c_day = t_key // _SLOT, c_key // _SLOT
+    day_lo = np.searchsorted(c_day, t_day, side="left")  # first candidate on the trigger's day
+    day_hi = np.searchsorted(c_day, t_day, side="right")  # first candidate on a later day
+    untimed_cum = np.concatenate(([0], np.cumsum(~c_timed)))
+    n_untimed_day = untimed_cum[day_hi] - untimed_cum[day_lo]  # they sort last within their day
+    timed_end = day_hi - n_untimed_day
+    # a timed trigger is answered the same day by the first timed candidate strictly after it
+    after = np.searchsorted(c_key, t_key, side="right")
+    first = np.where(t_timed & (after < timed_end), after, day_hi)
+    ambiguous = np.where(t_timed, n_untimed_day > 0, day_hi > day_lo)
+    if ties == "include":
+        # an unordered same-day candidate answers at once: the first such one of the day
+        unordered_first = np.where(t_timed, timed_end, day_lo)
+        first = np.where(ambiguous & (unordered_first < first), unordered_first, first)
+    return first, ambiguous
+
+
+def _one_to_one(first: np.ndarray, t_day: np.ndarray, c_day: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Greedy first-come-first-served matching: each trigger, in time order, takes the earliest
+    eligible candidate not yet taken, if it falls within its window."""
+    n_c = len(c_day)
+    matched = np.full(len(first), n_c, dtype=np.int64)
+    last = -1
+    c_day_list = c_day.tolist()
+    for i, (f, d, w) in enumerate(zip(first.tolist(), t_day.tolist(), window.tolist())):
+        p = f if f > last else last + 1
+        if p < n_c and c_day_list[p] - d <= w:
+            matched[i] = p
+            last = p
+    return matched
+
+
 def build_cycles(
     events: pd.DataFrame,
     *,
     window_days: int | Mapping = 30,
     study_end: str | pd.Timestamp | None = None,
     ties: str = "exclude",
+    matching: str = "many_to_one",
+    own_event_ends_wait: bool = False,
     response_kinds: Iterable[str] | None = None,
+    min_severity: Mapping[str, float] | None = None,
+    theatre: Iterable[str] | None = None,
     severity_cols: Iterable[str] = ("fatalities",),
     id_col: str = "event_id",
     side_col: str = "side",
     date_col: str = "date",
     time_col: str = "time_utc",
     kind_col: str = "kind",
+    country_col: str = "country",
 ) -> pd.DataFrame:
-    """Pair every event with the first response from the other side.
+    """Pair every event with the response from the other side, and link responses into chains.
 
     Parameters
     ----------
     events : DataFrame
         Canonical events with a side. Events whose side is missing are neither triggers nor
-        responses (count them before calling: they are not in the output). Not modified.
+        responses and are not in the output (count them before calling). Not modified.
     window_days : int or mapping
         Days within which a response counts (inclusive). One number, or one per trigger side
         (``{"us": 14, "militias": 30}``; keys may also be ``(trigger_side, response_side)``).
@@ -100,20 +194,29 @@ def build_cycles(
         the data are known to cover it.
     ties : {"exclude", "include"}
         What an unordered same-day event of the other side is (see module notes).
+    matching : {"many_to_one", "one_to_one"}
+        Whether one event may answer several triggers (see module notes).
+    own_event_ends_wait : bool
+        Whether the trigger side's own next event (on a later day) ends the wait.
     response_kinds : iterable of str, optional
-        Only events of these kinds count as responses (all events remain triggers).
+        Only events of these kinds may be responses (every event remains a trigger).
+    min_severity : mapping, optional
+        Column -> minimum, e.g. ``{"fatalities": 1}``: only events at or above every minimum may
+        be responses; an event whose value is missing does not qualify.
+    theatre : iterable of str, optional
+        Countries: only events in them may be responses.
     severity_cols : iterable of str
         Columns copied as ``trigger_<col>`` and ``response_<col>``.
-    id_col, side_col, date_col, time_col, kind_col : str
+    id_col, side_col, date_col, time_col, kind_col, country_col : str
         Column names in ``events``; ``time_col`` may be absent.
 
     Returns
     -------
     DataFrame
         One row per sided event, keyed by ``trigger_id``, with the columns
-        :data:`CYCLE_COLUMNS` then ``trigger_<sev>``/``response_<sev>``, sorted by trigger date
-        and id. ``interval_days`` is the days from trigger to response, or the follow-up time
-        for censored rows.
+        :data:`CYCLE_COLUMNS` then ``trigger_<sev>``/``response_<sev>``, in event order (date,
+        time, input order). ``interval_days`` is the days from trigger to response, or the
+        follow-up time for censored rows.
 
     Examples
     --------
@@ -126,124 +229,194 @@ def build_cycles(
     """
     if ties not in TIE_RULES:
         raise ValueError(f"ties must be one of {TIE_RULES}, got {ties!r}")
-    needed = [id_col, side_col, date_col, kind_col]
-    absent = [c for c in needed if c not in events.columns]
+    if matching not in MATCHING:
+        raise ValueError(f"matching must be one of {MATCHING}, got {matching!r}")
+    absent = [c for c in (id_col, side_col, date_col, kind_col) if c not in events.columns]
     if absent:
-        raise ValueError(f"events has no {absent} column(s); columns are: {', '.join(events.columns)}")
+        raise ValueError(f"events has no {absent} column(s); columns are: {', '.join(map(str, events.columns))}")
+    min_severity = dict(min_severity or {})
+    missing_sev = [c for c in min_severity if c not in events.columns]
+    if missing_sev:
+        raise ValueError(f"min_severity names column(s) {missing_sev} that events does not have")
+    if theatre is not None and country_col not in events.columns:
+        raise ValueError(f"a theatre filter needs a '{country_col}' column in events")
     severity_cols = [c for c in severity_cols if c in events.columns]
 
-    ev = events.loc[events[side_col].notna()].copy()
-    if ev[id_col].duplicated().any():
-        dups = ev.loc[ev[id_col].duplicated(), id_col].head(5).tolist()
+    sided = events.loc[events[side_col].notna()]
+    if sided[id_col].duplicated().any():
+        dups = sided.loc[sided[id_col].duplicated(), id_col].head(5).tolist()
         raise ValueError(f"events has duplicate '{id_col}' values, e.g. {dups}")
-    ev["_date"] = pd.to_datetime(ev[date_col]).dt.normalize().astype("datetime64[ns]")
-    ev["_time"] = (
-        pd.to_datetime(ev[time_col]).astype("datetime64[ns]") if time_col in ev.columns else pd.Series(pd.NaT, index=ev.index, dtype="datetime64[ns]")
+
+    # event order: day, then known time (unknown last), then input order
+    day = pd.to_datetime(sided[date_col]).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    if time_col in sided.columns:
+        raw_time = pd.to_datetime(sided[time_col]).to_numpy(dtype="datetime64[ns]")
+        time = np.where(np.isnat(raw_time), _NONE, raw_time.astype(np.int64))
+    else:
+        time = np.full(len(sided), _NONE, dtype=np.int64)
+    key = _order_keys(day, time, sided[id_col])
+    order = np.argsort(key, kind="stable")
+    ev = sided.iloc[order].reset_index(drop=True)
+    day, time, key = day[order], time[order], key[order]
+    side = ev[side_col].astype(str).to_numpy()
+    n = len(ev)
+
+    end_day = (
+        pd.Timestamp(study_end).to_datetime64().astype("datetime64[D]").astype(np.int64)
+        if study_end is not None
+        else (day.max() if n else 0)
     )
-    ev = ev.sort_values(["_date", "_time", id_col], kind="stable", na_position="last").reset_index(drop=True)
-    end = pd.Timestamp(study_end).normalize() if study_end is not None else ev["_date"].max()
-    sides = sorted(ev[side_col].astype(str).unique())
+    sides = sorted(set(side))
     windows = _windows(window_days, sides)
-    counts_as_response = ev[kind_col].isin(list(response_kinds)) if response_kinds is not None else pd.Series(True, index=ev.index)
 
-    parts = []
-    for side in sides:
-        trig = ev.loc[ev[side_col] == side, [id_col, "_date", "_time"]].rename(columns={id_col: "trigger_id"})
-        trig["_pos"] = np.arange(len(trig))
-        cand_mask = (ev[side_col] != side) & counts_as_response
-        cand = ev.loc[cand_mask, [id_col, "_date", "_time"]].rename(columns={id_col: "response_id"})
+    eligible = np.ones(n, dtype=bool)
+    if response_kinds is not None:
+        eligible &= ev[kind_col].isin(list(response_kinds)).to_numpy()
+    for col, minimum in min_severity.items():
+        eligible &= (pd.to_numeric(ev[col], errors="coerce") >= minimum).fillna(False).to_numpy(dtype=bool)
+    if theatre is not None:
+        eligible &= ev[country_col].isin(list(theatre)).to_numpy()
 
-        # first candidate on a later day
-        later = pd.merge_asof(
-            trig.sort_values("_date", kind="stable"),
-            cand.assign(_rdate=cand["_date"])[["_date", "_rdate", "response_id"]],
-            on="_date",
-            direction="forward",
-            allow_exact_matches=False,
-        ).sort_values("_pos", kind="stable")
+    response = np.full(n, _NONE, dtype=np.int64)  # position in ev of the response
+    follow = np.zeros(n, dtype=np.int64)
+    reason = np.full(n, "", dtype=object)
+    ambiguous = np.zeros(n, dtype=bool)
+    window_of = np.zeros(n, dtype=np.int64)
+    positions = np.arange(n)
 
-        # same day, both times known, candidate strictly after the trigger
-        timed_t = trig.dropna(subset=["_time"]).sort_values("_time", kind="stable")
-        timed_c = cand.dropna(subset=["_time"]).sort_values("_time", kind="stable")
-        same = pd.merge_asof(
-            timed_t,
-            timed_c.assign(_rtime=timed_c["_time"])[["_date", "_time", "_rtime", "response_id"]],
-            on="_time",
-            by="_date",
-            direction="forward",
-            allow_exact_matches=False,
-        ).set_index("_pos")
+    for s in sides:
+        t_pos = positions[side == s]
+        c_pos = positions[(side != s) & eligible]
+        t_day, c_day = day[t_pos], day[c_pos]
+        w = windows[s]
+        first, amb = _first_after(key[t_pos], time[t_pos] != _NONE, key[c_pos], time[c_pos] != _NONE, ties)
+        if matching == "one_to_one":
+            first = _one_to_one(first, t_day, c_day, np.full(len(t_pos), w))
+        has = first < len(c_pos)
+        r_day = np.append(c_day, 0)[first]  # 0 where no candidate follows (masked by ``has``)
+        interval = r_day - t_day
+        answered = has & (interval <= w)
 
-        # same-day candidates whose order against the trigger is unknown
-        same_day = trig[["_pos", "_date", "_time"]].merge(cand[["_date", "_time", "response_id"]], on="_date", suffixes=("", "_c"))
-        unordered = same_day[same_day["_time"].isna() | same_day["_time_c"].isna()]
-        first_unordered = unordered.groupby("_pos", sort=True)["response_id"].first()
+        # when the wait ends without an answer: the earliest of window end, study end, own next event
+        stop = np.full(len(t_pos), w, dtype=np.int64)
+        why = np.full(len(t_pos), "window_end", dtype=object)
+        to_end = end_day - t_day
+        past_end = to_end < stop
+        stop = np.where(past_end, np.maximum(to_end, 0), stop)
+        why[past_end] = "study_end"
+        if own_event_ends_wait:
+            nxt = np.searchsorted(t_day, t_day, side="right")  # own next event on a later day
+            has_next = nxt < len(t_day)
+            own_gap = np.where(has_next, t_day[np.minimum(nxt, len(t_day) - 1)] - t_day, np.iinfo(np.int64).max)
+            ended = own_gap <= stop
+            cut = ended & ~(answered & (interval <= own_gap))
+            answered &= ~(ended & (interval > own_gap))
+            stop = np.where(cut, own_gap, stop)
+            why[cut] = "own_next_event"
 
-        t = trig.set_index("_pos")
-        resp = pd.Series(pd.NA, index=t.index, dtype="object")
-        rdate = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
-        nxt = later.set_index("_pos")
-        has_next = nxt["response_id"].notna()
-        resp[has_next] = nxt.loc[has_next, "response_id"]
-        rdate[has_next] = nxt.loc[has_next, "_rdate"]
-        if ties == "include" and len(first_unordered):
-            resp.loc[first_unordered.index] = first_unordered
-            rdate.loc[first_unordered.index] = t.loc[first_unordered.index, "_date"]
-        ordered = same["response_id"].dropna()
-        resp.loc[ordered.index] = ordered
-        rdate.loc[ordered.index] = t.loc[ordered.index, "_date"]
+        response[t_pos[answered]] = c_pos[first[answered]]
+        follow[t_pos] = np.where(answered, interval, stop)
+        reason[t_pos] = np.where(answered, "", why)
+        ambiguous[t_pos] = amb
+        window_of[t_pos] = w
 
-        window = windows[side]
-        interval = (rdate - t["_date"]).dt.days
-        answered = resp.notna() & (interval <= window)
-        window_end = t["_date"] + pd.Timedelta(days=window)
-        censored = ~answered
-        reason = pd.Series(pd.NA, index=t.index, dtype="string")
-        reason[censored & (window_end <= end)] = "window_end"
-        reason[censored & (window_end > end)] = "study_end"
-        follow_up = np.minimum(window, (end - t["_date"]).dt.days.clip(lower=0))
+    chain_id, chain_pos, chain_len = _chains(response, day)
 
-        parts.append(
-            pd.DataFrame(
-                {
-                    "trigger_id": t["trigger_id"].to_numpy(),
-                    "trigger_side": side,
-                    "trigger_date": t["_date"].to_numpy(),
-                    "response_id": resp.where(answered).to_numpy(),
-                    "response_date": rdate.where(answered).to_numpy(),
-                    "interval_days": interval.where(answered, follow_up).to_numpy(),
-                    "censored": censored.to_numpy(),
-                    "censor_reason": reason.to_numpy(),
-                    "window_days": window,
-                    "order_ambiguous": t.index.isin(first_unordered.index),
-                }
-            )
-        )
+    ids = ev[id_col].astype("string").reset_index(drop=True)
+    has_resp = response != _NONE
+    r_idx = np.where(has_resp, response, 0)
 
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CYCLE_COLUMNS)
-    by_id = ev.set_index(id_col)
-    out["response_id"] = out["response_id"].astype("string")
-    out["trigger_id"] = out["trigger_id"].astype("string")
-    out["trigger_side"] = out["trigger_side"].astype("string")
-    out["response_side"] = out["response_id"].map(by_id[side_col]).astype("string")
-    out["trigger_kind"] = out["trigger_id"].map(by_id[kind_col]).astype("string")
-    out["response_kind"] = out["response_id"].map(by_id[kind_col]).astype("string")
-    out["interval_days"] = out["interval_days"].astype("Int64")
-    out["censored"] = out["censored"].astype(bool)
-    out["window_days"] = out["window_days"].astype("Int64")
-    out["order_ambiguous"] = out["order_ambiguous"].astype(bool)
-    out["censor_reason"] = out["censor_reason"].astype("string")
-    out["trigger_date"] = out["trigger_date"].astype("datetime64[ns]")
-    out["response_date"] = out["response_date"].astype("datetime64[ns]")
+    def take(values: pd.Series) -> pd.Series:
+        """Values of the response events, missing where there is none."""
+        taken = values.take(r_idx).reset_index(drop=True)
+        return taken.where(pd.Series(has_resp), pd.NA) if n else taken
+
+    dates = pd.Series(day.astype("datetime64[D]").astype("datetime64[ns]"))
+    out = pd.DataFrame(
+        {
+            "trigger_id": ids,
+            "trigger_side": pd.Series(side, dtype="string"),
+            "trigger_date": dates,
+            "trigger_kind": ev[kind_col].astype("string").reset_index(drop=True),
+            "response_id": take(ids).astype("string"),
+            "response_side": take(pd.Series(side, dtype="string")).astype("string"),
+            "response_date": dates.take(r_idx).reset_index(drop=True).where(pd.Series(has_resp)),
+            "response_kind": take(ev[kind_col].astype("string").reset_index(drop=True)).astype("string"),
+            "interval_days": pd.array(follow, dtype="Int64"),
+            "censored": ~has_resp,
+            "censor_reason": pd.array(np.where(has_resp, None, reason), dtype="string"),
+            "window_days": pd.array(window_of, dtype="Int64"),
+            "order_ambiguous": ambiguous,
+            "chain_id": ids.take(chain_id).reset_index(drop=True),
+            "chain_position": pd.array(chain_pos, dtype="Int64"),
+            "chain_length": pd.array(chain_len, dtype="Int64"),
+        }
+    )
     for col in severity_cols:
-        out[f"trigger_{col}"] = out["trigger_id"].map(by_id[col]).astype(by_id[col].dtype)
-        out[f"response_{col}"] = out["response_id"].map(by_id[col]).astype(by_id[col].dtype)
-    out = out[list(CYCLE_COLUMNS) + [c for c in out.columns if c not in CYCLE_COLUMNS]]
-    return out.sort_values(["trigger_date", "trigger_id"], kind="stable").reset_index(drop=True)
+        values = ev[col].reset_index(drop=True)
+        out[f"trigger_{col}"] = values
+        out[f"response_{col}"] = take(values).astype(values.dtype)
+    return out
+
+
+def _chains(response: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chain head, 1-based position and chain length for every event.
+
+    The successor of an event is its response, if that response has no later trigger that it
+    also answers; positions are found by pointer jumping (doubling), in O(n log L).
+    """
+    n = len(response)
+    idx = np.arange(n)
+    pred = np.full(n, _NONE, dtype=np.int64)
+    has = response != _NONE
+    # the latest trigger answered by each response becomes its predecessor (events are in time order)
+    np.maximum.at(pred, response[has], idx[has])  # the latest trigger a response answers
+    head = np.where(pred == _NONE, idx, pred)
+    rank = (pred != _NONE).astype(np.int64)  # distance to ``head``
+    # pointer jumping: after k rounds head points 2^k steps back, or to the chain's first event
+    while True:
+        nxt = head[head]
+        if np.array_equal(nxt, head):
+            break
+        rank = rank + rank[head]
+        head = nxt
+    position = rank + 1
+    length = np.zeros(n, dtype=np.int64)
+    np.maximum.at(length, head, position)
+    return head, position, length[head]
+
+
+def summarise_chains(cycles: pd.DataFrame, *, min_length: int = 2) -> pd.DataFrame:
+    """One row per chain of at least ``min_length`` events.
+
+    Returns
+    -------
+    DataFrame
+        ``chain_id``, ``length``, ``start_side``, ``end_side``, ``start_date``, ``end_date``,
+        ``duration_days``, ``event_ids`` (space separated, in order), longest first (then by
+        start date).
+    """
+    members = cycles.loc[cycles["chain_length"] >= min_length].sort_values(["chain_id", "chain_position"], kind="stable")
+    if members.empty:
+        return pd.DataFrame(columns=["chain_id", "length", "start_side", "end_side", "start_date", "end_date", "duration_days", "event_ids"])
+    grouped = members.groupby("chain_id", sort=False)
+    table = pd.DataFrame(
+        {
+            "length": grouped["chain_length"].first().astype("Int64"),
+            "start_side": grouped["trigger_side"].first(),
+            "end_side": grouped["trigger_side"].last(),
+            "start_date": grouped["trigger_date"].first(),
+            "end_date": grouped["trigger_date"].last(),
+            "event_ids": grouped["trigger_id"].agg(" ".join),
+        }
+    )
+    table["duration_days"] = (table["end_date"] - table["start_date"]).dt.days.astype("Int64")
+    table = table.reset_index()[["chain_id", "length", "start_side", "end_side", "start_date", "end_date", "duration_days", "event_ids"]]
+    return table.sort_values(["length", "start_date", "chain_id"], ascending=[False, True, True], kind="stable").reset_index(drop=True)
 
 
 def summarise_cycles(cycles: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Per direction: triggers, responses, share censored, median and quartiles of the interval.
+    """Per direction: triggers, responses, censoring, median and quartiles of the interval.
 
     The median here is over answered triggers only (censored ones are left out), so it is
     the typical delay *when* a response comes within the window; the survival module gives
@@ -260,22 +433,24 @@ def summarise_cycles(cycles: pd.DataFrame, *, labels: Mapping[str, str] | None =
     -------
     DataFrame
         One row per trigger side: ``direction``, ``trigger_side``, ``triggers``,
-        ``responses``, ``censored_window_end``, ``censored_study_end``, ``share_censored``,
-        ``median_days``, ``q25_days``, ``q75_days``, ``window_days``.
+        ``responses``, ``censored_<reason>`` for each of :data:`CENSOR_REASONS`,
+        ``share_censored``, ``median_days``, ``q25_days``, ``q75_days``, ``window_days``.
     """
     labels = dict(labels or {})
     rows = []
     for side, group in cycles.groupby("trigger_side", sort=True):
         answered = group.loc[~group["censored"], "interval_days"].astype(float)
         others = sorted(set(cycles["trigger_side"]) - {side})
-        rows.append(
+        row = {
+            "direction": f"{labels.get(side, side)} -> {', '.join(labels.get(o, o) for o in others)}",
+            "trigger_side": side,
+            "triggers": len(group),
+            "responses": int((~group["censored"]).sum()),
+        }
+        for why in CENSOR_REASONS:
+            row[f"censored_{why}"] = int((group["censor_reason"] == why).sum())
+        row.update(
             {
-                "direction": f"{labels.get(side, side)} -> {', '.join(labels.get(o, o) for o in others)}",
-                "trigger_side": side,
-                "triggers": len(group),
-                "responses": int((~group["censored"]).sum()),
-                "censored_window_end": int((group["censor_reason"] == "window_end").sum()),
-                "censored_study_end": int((group["censor_reason"] == "study_end").sum()),
                 "share_censored": float(group["censored"].mean()) if len(group) else np.nan,
                 "median_days": float(answered.median()) if len(answered) else np.nan,
                 "q25_days": float(answered.quantile(0.25)) if len(answered) else np.nan,
@@ -283,6 +458,7 @@ def summarise_cycles(cycles: pd.DataFrame, *, labels: Mapping[str, str] | None =
                 "window_days": ", ".join(str(w) for w in sorted(group["window_days"].dropna().unique())),
             }
         )
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from analysis.cycles import CYCLE_COLUMNS, build_cycles, summarise_cycles, with_event_details
+from analysis.cycles import CYCLE_COLUMNS, build_cycles, summarise_chains, summarise_cycles, with_event_details
 from tests.conftest import make_events
 
 
@@ -175,3 +175,124 @@ def test_bad_arguments():
         build_cycles(events, ties="random")
     with pytest.raises(ValueError, match="events has no \\['side'\\] column"):
         build_cycles(events.drop(columns=["side"]))
+
+
+# --- matching, own next event, response filters, chains -------------------------------------
+
+def _abab():
+    # A1 day 1, A2 day 3, B1 day 6, B2 day 20
+    return make_events(
+        [
+            ("A1", "2020-01-01", "A", "rocket"),
+            ("A2", "2020-01-03", "A", "rocket"),
+            ("B1", "2020-01-06", "B", "airstrike"),
+            ("B2", "2020-01-20", "B", "airstrike"),
+        ]
+    )
+
+
+def test_two_triggers_before_one_response_many_to_one_vs_one_to_one():
+    many = pairs(build_cycles(_abab(), window_days=30, study_end="2020-12-31"))
+    # many-to-one: B1 answers both A1 (5 days) and A2 (3 days)
+    assert many["A1"] == ("B1", 5, None) and many["A2"] == ("B1", 3, None)
+    one = pairs(build_cycles(_abab(), window_days=30, study_end="2020-12-31", matching="one_to_one"))
+    # one-to-one, first come first served: A1 takes B1; A2 waits for B2 (17 days)
+    assert one["A1"] == ("B1", 5, None) and one["A2"] == ("B2", 17, None)
+    # with a 14-day window, B2 (17 days after A2) is too late: A2 is censored at 14 days
+    short = pairs(build_cycles(_abab(), window_days=14, study_end="2020-12-31", matching="one_to_one"))
+    assert short["A2"] == (None, 14, "window_end")
+
+
+def test_one_to_one_skips_a_taken_response_for_the_next_one():
+    events = make_events(
+        [
+            ("A1", "2020-01-01", "A", "rocket"),
+            ("A2", "2020-01-02", "A", "rocket"),
+            ("A3", "2020-01-03", "A", "rocket"),
+            ("B1", "2020-01-05", "B", "airstrike"),
+            ("B2", "2020-01-06", "B", "airstrike"),
+        ]
+    )
+    one = pairs(build_cycles(events, window_days=30, study_end="2020-12-31", matching="one_to_one"))
+    # B1 -> A1, B2 -> A2, nothing left for A3
+    assert (one["A1"][0], one["A2"][0], one["A3"]) == ("B1", "B2", (None, 30, "window_end"))
+
+
+def test_own_next_event_ends_the_wait():
+    cycles = build_cycles(_abab(), window_days=30, study_end="2020-12-31", own_event_ends_wait=True)
+    # A1's wait ends when A strikes again on day 3 (2 days later), before B1: censored at 2 days
+    assert pairs(cycles)["A1"] == (None, 2, "own_next_event")
+    assert pairs(cycles)["A2"] == ("B1", 3, None)
+    # B1's wait: B's own next event B2 is on day 20, and nothing from A comes: censored at 14 days
+    assert pairs(cycles)["B1"] == (None, 14, "own_next_event")
+
+
+def test_own_next_event_same_day_as_response_and_same_day_salvo():
+    events = make_events(
+        [
+            ("A1", "2020-01-01", "A", "rocket"),
+            ("A1b", "2020-01-01", "A", "rocket"),  # same day: part of the same salvo, no effect
+            ("A2", "2020-01-05", "A", "rocket"),
+            ("B1", "2020-01-05", "B", "airstrike"),  # same day as A's next event: still a response
+        ]
+    )
+    result = pairs(build_cycles(events, window_days=30, study_end="2020-12-31", own_event_ends_wait=True))
+    assert result["A1"] == ("B1", 4, None) and result["A1b"] == ("B1", 4, None)
+
+
+def test_minimum_severity_and_theatre_filter_responses():
+    events = make_events(
+        [
+            ("A1", "2020-01-01", "A", "rocket"),
+            ("B0", "2020-01-02", "B", "airstrike"),  # no deaths
+            ("B1", "2020-01-03", "B", "airstrike"),  # deaths unknown: does not qualify
+            ("B2", "2020-01-04", "B", "airstrike"),  # 3 deaths, but in Lebanon
+            ("B3", "2020-01-09", "B", "airstrike"),  # 1 death, in Iraq
+        ],
+        fatalities=pd.array([0, 0, None, 3, 1], dtype="Int64"),
+        country=["Iraq", "Iraq", "Iraq", "Lebanon", "Iraq"],
+    )
+    assert pairs(build_cycles(events, window_days=30, study_end="2020-12-31"))["A1"] == ("B0", 1, None)
+    severe = build_cycles(events, window_days=30, study_end="2020-12-31", min_severity={"fatalities": 1})
+    assert pairs(severe)["A1"] == ("B2", 3, None)
+    both = build_cycles(events, window_days=30, study_end="2020-12-31", min_severity={"fatalities": 1}, theatre=["Iraq"])
+    assert pairs(both)["A1"] == ("B3", 8, None)
+    with pytest.raises(ValueError, match=r"min_severity names column\(s\) \['munitions_max'\]"):
+        build_cycles(events, min_severity={"munitions_max": 3})
+
+
+def test_chains_follow_the_latest_trigger_of_each_response():
+    events = make_events(
+        [
+            ("A0", "2020-01-01", "A", "rocket"),
+            ("A1", "2020-01-02", "A", "rocket"),
+            ("B1", "2020-01-03", "B", "airstrike"),  # answers A0 and A1; continues A1's chain
+            ("A2", "2020-01-05", "A", "rocket"),
+            ("B2", "2020-01-06", "B", "airstrike"),
+            ("A3", "2020-03-30", "A", "rocket"),  # long after: a chain of its own
+        ]
+    )
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31").set_index("trigger_id")
+    assert cycles["chain_id"].to_dict() == {"A0": "A0", "A1": "A1", "B1": "A1", "A2": "A1", "B2": "A1", "A3": "A3"}
+    assert cycles["chain_position"].to_dict() == {"A0": 1, "A1": 1, "B1": 2, "A2": 3, "B2": 4, "A3": 1}
+    assert cycles["chain_length"].to_dict() == {"A0": 1, "A1": 4, "B1": 4, "A2": 4, "B2": 4, "A3": 1}
+    chains = summarise_chains(cycles.reset_index())
+    assert chains.to_dict("records") == [
+        {"chain_id": "A1", "length": 4, "start_side": "A", "end_side": "B", "start_date": pd.Timestamp("2020-01-02"),
+         "end_date": pd.Timestamp("2020-01-06"), "duration_days": 4, "event_ids": "A1 B1 A2 B2"}
+    ]
+
+
+def test_a_long_chain_is_ranked_exactly():
+    # 1,001 events alternating daily: one chain, positions 1..1001
+    days = pd.date_range("2020-01-01", periods=1001, freq="D")
+    events = make_events([(f"e{i}", d, "AB"[i % 2], "rocket") for i, d in enumerate(days)])
+    cycles = build_cycles(events, window_days=30)
+    assert cycles["chain_position"].tolist() == list(range(1, 1002))
+    assert set(cycles["chain_length"]) == {1001} and set(cycles["chain_id"]) == {"e0"}
+
+
+def test_time_far_from_its_date_is_an_error():
+    events = make_events([("a", "2020-01-01", "A", "rocket")], time_utc=pd.to_datetime(["2020-01-03 12:00"]))
+    with pytest.raises(ValueError, match="event 'a': time_utc 2020-01-03 12:00:00 is too far from its date 2020-01-01"):
+        build_cycles(events)

@@ -1,0 +1,258 @@
+"""Episodes of violence and the pauses between them.
+
+Episode (Abrahams, Berman, Khadka, Klor & Powell)
+    Events of either side whose successive dates are less than ``quiet_days`` apart belong to
+    one episode; a gap of ``quiet_days`` or more ends it. For each episode: who starts it, who
+    ends it (a side, or ``"both"`` when both sides act on its first or last day), whether it is
+    one-sided, how often the initiative alternates, how long it lasts and how long the calm after.
+Alternations
+    Counted on days. A day with one side's events continues or switches the initiative; a day
+    with both sides counts one alternation, and the order of its events is taken to be the one
+    giving the fewest alternations (the previous day's side first), so the count is a lower bound
+    where times are unknown.
+Pause (Kanwisher, Haushofer & Biletzki 2009)
+    A run of one or more days with no event of either side. Its length is the number of empty
+    days; it is ended by the side(s) acting on the first day after it (``"both"`` when both act
+    that day). The run before the first event is left-censored and the run after the last event
+    is right-censored (no one ends it); both are kept, flagged.
+
+Both functions need exactly two sides: group further sides into one in the dyad spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["episodes", "pause_enders", "pauses", "side_days"]
+
+BOTH = "both"
+
+
+def side_days(events: pd.DataFrame, *, sides: Sequence[str], side_col: str = "side", date_col: str = "date") -> pd.DataFrame:
+    """One row per day with at least one event of the two sides.
+
+    Returns
+    -------
+    DataFrame
+        ``date``, ``n_<side>`` for each side, ``who`` (a side key or ``"both"``), in date order.
+    """
+    if len(sides) != 2:
+        raise ValueError(f"episodes and pauses need exactly two sides, got {list(sides)}; group the others in the dyad spec")
+    a, b = sides
+    sided = events.loc[events[side_col].isin([a, b]), [date_col, side_col]]
+    counts = (
+        pd.crosstab(pd.to_datetime(sided[date_col]).dt.normalize(), sided[side_col])
+        .reindex(columns=[a, b], fill_value=0)
+        .sort_index()
+    )
+    out = pd.DataFrame({"date": counts.index.astype("datetime64[ns]"), f"n_{a}": counts[a].to_numpy(), f"n_{b}": counts[b].to_numpy()})
+    out["who"] = np.where((out[f"n_{a}"] > 0) & (out[f"n_{b}"] > 0), BOTH, np.where(out[f"n_{a}"] > 0, a, b))
+    return out
+
+
+def _alternations(who: np.ndarray, episode: np.ndarray, a: str) -> np.ndarray:
+    """Alternations per episode from day labels (see module notes), vectorised.
+
+    Between two single-side days with k both-days in between, the initiative flips k times, so
+    the later day alternates iff its side differs from the earlier side flipped k times.
+    """
+    n_ep = int(episode.max()) + 1 if len(episode) else 0
+    both = who == BOTH
+    total = np.bincount(episode, weights=both, minlength=n_ep)
+    single = np.flatnonzero(~both)
+    if len(single) > 1:
+        both_cum = np.cumsum(both)
+        prev, cur = single[:-1], single[1:]
+        same_episode = episode[prev] == episode[cur]
+        flips = both_cum[cur] - both_cum[prev]
+        prev_side = who[prev] == a
+        expected = np.where(flips % 2 == 0, prev_side, ~prev_side)
+        switched = same_episode & (expected != (who[cur] == a))
+        total += np.bincount(episode[cur], weights=switched, minlength=n_ep)
+    return total.astype(np.int64)
+
+
+def episodes(
+    events: pd.DataFrame,
+    *,
+    sides: Sequence[str],
+    quiet_days: int = 7,
+    study_end: str | pd.Timestamp | None = None,
+    side_col: str = "side",
+    date_col: str = "date",
+) -> pd.DataFrame:
+    """Split the two sides' events into episodes separated by at least ``quiet_days``.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Events with a side and a date; rows of other sides are ignored. Not modified.
+    sides : sequence of two str
+        The dyad's sides, e.g. ``spec.side_keys``.
+    quiet_days : int
+        A gap of this many days or more between successive event dates ends an episode (so
+        ``quiet_days=7`` allows up to six empty days inside an episode).
+    study_end : date, optional
+        Last day observed; the calm after the last episode runs to it (right-censored).
+        Defaults to the last event date.
+
+    Returns
+    -------
+    DataFrame
+        One row per episode, keyed by ``episode_id`` (1, 2, ...): ``start_date``, ``end_date``,
+        ``duration_days`` (first to last day, inclusive), ``event_days``, ``n_events``,
+        ``n_<side>``, ``start_side`` and ``end_side`` (a side or ``"both"``), ``one_sided``,
+        ``alternations``, ``calm_after_days`` (empty days until the next episode or study end)
+        and ``calm_after_censored`` (True for the last episode).
+    """
+    if quiet_days < 1:
+        raise ValueError(f"quiet_days must be >= 1, got {quiet_days}")
+    days = side_days(events, sides=sides, side_col=side_col, date_col=date_col)
+    a, b = sides
+    columns = ["episode_id", "start_date", "end_date", "duration_days", "event_days", "n_events", f"n_{a}", f"n_{b}",
+               "start_side", "end_side", "one_sided", "alternations", "calm_after_days", "calm_after_censored"]
+    if days.empty:
+        return pd.DataFrame(columns=columns)
+    gap = days["date"].diff().dt.days.fillna(np.inf).to_numpy()
+    episode = np.cumsum(gap >= quiet_days) - 1
+    who = days["who"].to_numpy(dtype=object)
+    grouped = days.assign(episode=episode).groupby("episode", sort=True)
+    out = pd.DataFrame(
+        {
+            "episode_id": np.arange(1, episode.max() + 2),
+            "start_date": grouped["date"].first().to_numpy(),
+            "end_date": grouped["date"].last().to_numpy(),
+            "event_days": grouped.size().to_numpy(),
+            f"n_{a}": grouped[f"n_{a}"].sum().to_numpy(),
+            f"n_{b}": grouped[f"n_{b}"].sum().to_numpy(),
+            "start_side": grouped["who"].first().to_numpy(),
+            "end_side": grouped["who"].last().to_numpy(),
+        }
+    )
+    out["n_events"] = out[f"n_{a}"] + out[f"n_{b}"]
+    out["duration_days"] = (out["end_date"] - out["start_date"]).dt.days + 1
+    out["one_sided"] = (out[f"n_{a}"] == 0) | (out[f"n_{b}"] == 0)
+    out["alternations"] = _alternations(who, episode, a)
+    end = pd.Timestamp(study_end).normalize() if study_end is not None else out["end_date"].iloc[-1]
+    next_start = out["start_date"].shift(-1)
+    calm = (next_start - out["end_date"]).dt.days - 1
+    calm.iloc[-1] = max((end - out["end_date"].iloc[-1]).days, 0)
+    out["calm_after_days"] = calm.astype("int64")
+    out["calm_after_censored"] = np.arange(len(out)) == len(out) - 1
+    return out[columns]
+
+
+def pauses(
+    events: pd.DataFrame,
+    *,
+    sides: Sequence[str],
+    study_start: str | pd.Timestamp | None = None,
+    study_end: str | pd.Timestamp | None = None,
+    side_col: str = "side",
+    date_col: str = "date",
+) -> pd.DataFrame:
+    """Every run of days with no event of either side, and who ends it.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Events with a side and a date; rows of other sides are ignored. Not modified.
+    sides : sequence of two str
+        The dyad's sides.
+    study_start, study_end : date, optional
+        First and last days observed. When given, the empty days before the first event and
+        after the last event are pauses too, flagged ``left_censored`` / ``right_censored``.
+
+    Returns
+    -------
+    DataFrame
+        One row per pause, keyed by ``pause_id``: ``start_date``, ``end_date`` (first and last
+        empty day), ``length_days``, ``after_side`` (who acted on the day before; missing when
+        left-censored), ``ended_by`` (a side, ``"both"``, or missing when right-censored),
+        ``left_censored``, ``right_censored``.
+    """
+    days = side_days(events, sides=sides, side_col=side_col, date_col=date_col)
+    dates = days["date"].to_numpy(dtype="datetime64[D]")
+    who = days["who"].to_numpy(dtype=object)
+    one = np.timedelta64(1, "D")
+    starts, ends, after, ended, left, right = [], [], [], [], [], []
+    if len(dates):
+        gap = np.diff(dates).astype(np.int64) - 1
+        inner = np.flatnonzero(gap >= 1)
+        starts += list(dates[inner] + one)
+        ends += list(dates[inner + 1] - one)
+        after += list(who[inner])
+        ended += list(who[inner + 1])
+        left += [False] * len(inner)
+        right += [False] * len(inner)
+        if study_start is not None:
+            s0 = np.datetime64(pd.Timestamp(study_start).date(), "D")
+            if dates[0] > s0:
+                starts.insert(0, s0)
+                ends.insert(0, dates[0] - one)
+                after.insert(0, None)
+                ended.insert(0, who[0])
+                left.insert(0, True)
+                right.insert(0, False)
+        if study_end is not None:
+            s1 = np.datetime64(pd.Timestamp(study_end).date(), "D")
+            if dates[-1] < s1:
+                starts.append(dates[-1] + one)
+                ends.append(s1)
+                after.append(who[-1])
+                ended.append(None)
+                left.append(False)
+                right.append(True)
+    out = pd.DataFrame(
+        {
+            "start_date": pd.to_datetime(np.array(starts, dtype="datetime64[D]")).astype("datetime64[ns]"),
+            "end_date": pd.to_datetime(np.array(ends, dtype="datetime64[D]")).astype("datetime64[ns]"),
+            "after_side": pd.array(after, dtype="string"),
+            "ended_by": pd.array(ended, dtype="string"),
+            "left_censored": np.array(left, dtype=bool),
+            "right_censored": np.array(right, dtype=bool),
+        }
+    )
+    out.insert(0, "pause_id", np.arange(1, len(out) + 1))
+    out.insert(3, "length_days", ((out["end_date"] - out["start_date"]).dt.days + 1).astype("int64"))
+    return out
+
+
+def pause_enders(
+    pause_table: pd.DataFrame,
+    *,
+    sides: Sequence[str],
+    bins: Sequence[int] = (1, 2, 4, 8, 15, 31),
+) -> pd.DataFrame:
+    """Who ends pauses, by pause length: the table of Kanwisher, Haushofer & Biletzki (2009).
+
+    Parameters
+    ----------
+    pause_table : DataFrame
+        Output of :func:`pauses`. Censored pauses are left out (no one, or no known start).
+    sides : sequence of two str
+    bins : sequence of int
+        Lower edges of the length classes, in days; the last class is open-ended.
+
+    Returns
+    -------
+    DataFrame
+        One row per length class (``"1"``, ``"2-3"``, ..., ``"31+"``): ``pauses``, the number
+        ended by each side and by both, and each side's share of the pauses it ends
+        (``share_<side>``; ``both`` counts for neither).
+    """
+    a, b = sides
+    done = pause_table.loc[~pause_table["left_censored"] & ~pause_table["right_censored"]]
+    edges = list(bins) + [np.inf]
+    labels = [f"{lo}" if hi - lo == 1 else (f"{lo}+" if hi == np.inf else f"{lo}-{hi - 1}") for lo, hi in zip(edges[:-1], edges[1:])]
+    klass = pd.cut(done["length_days"], bins=edges, right=False, labels=labels)
+    table = pd.crosstab(klass, done["ended_by"]).reindex(index=labels, columns=[a, b, BOTH], fill_value=0)
+    table.index.name = "pause_length_days"
+    table.columns = [f"ended_by_{c}" for c in table.columns]
+    table.insert(0, "pauses", table.sum(axis=1))
+    for side in (a, b):
+        table[f"share_{side}"] = table[f"ended_by_{side}"] / table["pauses"].where(table["pauses"] > 0)
+    return table.reset_index()
