@@ -71,7 +71,7 @@ def timeline(
         ax.annotate(
             highlight[row["event_id"]],
             xy=(pd.Timestamp(row["date"]), sign * top),
-            xytext=(0, sign * (14 + 12 * (i % 3))),
+            xytext=(0, sign * (12 + 11 * (i % 4))),
             textcoords="offset points",
             ha="center",
             va="bottom" if sign > 0 else "top",
@@ -90,7 +90,7 @@ def timeline(
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     for spine in ("left", "right", "top"):
         ax.spines[spine].set_visible(False)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    ax.set_title(f"Events by side; stem height = 1 + log(1 + {severity_col})", fontsize=9, loc="left")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False)
+    ax.set_title(f"stem height = 1 + log(1 + {severity_col})", fontsize=8, loc="right")
     fig.tight_layout()
     return fig

@@ -1,0 +1,190 @@
+"""Synthetic dyads with known ground truth, for testing the pairing and the models.
+
+``tit_for_tat``
+    Each side starts events at random (a Poisson number per day), and every event (started or
+    itself a response) draws a response from the other side with a known probability, after a
+    known delay. The truth is kept: ``parent_id`` names the event a response answers.
+``hawkes``
+    A bivariate Hawkes process with exponential kernels, simulated by Ogata's thinning:
+    ``lambda_i(t) = mu_i + sum_j sum_{t_k of j < t} alpha_ij * beta * exp(-beta (t - t_k))``, so
+    ``alpha_ij`` is the expected number of side-i events one side-j event triggers.
+
+Both return canonical event tables (``event_id``, ``date``, ``side``, ``kind``...) and are
+seeded: the same arguments give the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.schema import conform_events
+
+__all__ = ["hawkes", "hawkes_expected_counts", "tit_for_tat"]
+
+
+def _table(days: np.ndarray, sides: np.ndarray, start: str, *, extra: dict | None = None, prefix: str = "sim") -> pd.DataFrame:
+    order = np.lexsort((np.arange(len(days)), days))
+    date = pd.Timestamp(start).normalize() + pd.to_timedelta(np.floor(days[order]).astype(np.int64), unit="D")
+    frame = pd.DataFrame(
+        {
+            "event_id": [f"{prefix}-{i:07d}" for i in range(len(days))],
+            "date": date,
+            "date_precision": "day",
+            "side": sides[order],
+            "kind": "other",
+            "source": "simulated",
+        }
+    )
+    for name, values in (extra or {}).items():
+        frame[name] = values[order] if isinstance(values, np.ndarray) else values
+    return frame, order
+
+
+def tit_for_tat(
+    *,
+    days: int,
+    sides: Sequence[str] = ("A", "B"),
+    base_rate: Sequence[float] = (0.05, 0.05),
+    p_respond: Sequence[float] = (0.5, 0.5),
+    delay_mean: Sequence[float] = (3.0, 3.0),
+    max_generations: int = 50,
+    start: str = "2020-01-01",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Simulate tit-for-tat exchanges with known response probabilities and delays.
+
+    Parameters
+    ----------
+    days : int
+        Length of the period; events after it are dropped (responses included).
+    sides : two str
+    base_rate : two floats
+        Spontaneous events per day of each side (Poisson).
+    p_respond : two floats
+        ``p_respond[i]``: probability that an event of side ``i`` draws a response from the
+        other side.
+    delay_mean : two floats
+        ``delay_mean[i]``: mean delay in days of the response to side ``i``'s events; delays are
+        geometric on 1, 2, ... days (so responses always fall on a later day).
+    max_generations : int
+        Cap on response-to-response depth (the process is finite anyway when p < 1).
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        Canonical events plus ``parent_id`` (the event this one answers, missing for
+        spontaneous events) and ``generation`` (0 for spontaneous).
+    """
+    rng = np.random.default_rng(seed)
+    all_days, all_sides, parents, gens = [], [], [], []
+    for i, rate in enumerate(base_rate):
+        n = rng.poisson(rate * days)
+        all_days.append(rng.uniform(0, days, size=n).astype(int).astype(float))
+        all_sides.append(np.full(n, i))
+        parents.append(np.full(n, -1))
+        gens.append(np.zeros(n, dtype=int))
+    t = np.concatenate(all_days)
+    s = np.concatenate(all_sides)
+    par = np.concatenate(parents)
+    gen = np.concatenate(gens)
+    frontier = np.arange(len(t))
+    for g in range(1, max_generations + 1):
+        if len(frontier) == 0:
+            break
+        src_side = s[frontier]
+        responds = rng.random(len(frontier)) < np.asarray(p_respond)[src_side]
+        src = frontier[responds]
+        mean = np.asarray(delay_mean, dtype=float)[s[src]]
+        delay = rng.geometric(1.0 / mean)  # on 1, 2, ...
+        new_t = t[src] + delay
+        keep = new_t < days
+        src, new_t = src[keep], new_t[keep]
+        first_new = len(t)
+        t = np.concatenate([t, new_t])
+        s = np.concatenate([s, 1 - s[src]])
+        par = np.concatenate([par, src])
+        gen = np.concatenate([gen, np.full(len(src), g)])
+        frontier = np.arange(first_new, len(t))
+    names = np.asarray(list(sides), dtype=object)
+    frame, order = _table(t, names[s], start, extra={"generation": gen})
+    new_pos = np.empty(len(order), dtype=np.int64)
+    new_pos[order] = np.arange(len(order))
+    parent_sorted = par[order]
+    frame["parent_id"] = pd.array(
+        [frame["event_id"].iat[new_pos[p]] if p >= 0 else pd.NA for p in parent_sorted], dtype="string"
+    )
+    return conform_events(frame)
+
+
+def hawkes_expected_counts(mu: Sequence[float], alpha: np.ndarray, horizon: float) -> np.ndarray:
+    """Expected number of events of each side in a stationary Hawkes process over ``horizon``:
+    ``horizon * (I - alpha)^-1 mu`` (needs the spectral radius of ``alpha`` below 1)."""
+    alpha = np.asarray(alpha, dtype=float)
+    return horizon * np.linalg.solve(np.eye(len(mu)) - alpha, np.asarray(mu, dtype=float))
+
+
+def hawkes(
+    *,
+    mu: Sequence[float],
+    alpha: np.ndarray,
+    beta: float,
+    horizon: float,
+    sides: Sequence[str] = ("A", "B"),
+    start: str = "2020-01-01",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Simulate a bivariate Hawkes process with exponential kernels (Ogata's thinning).
+
+    Parameters
+    ----------
+    mu : two floats
+        Background rates per day.
+    alpha : 2 x 2 array
+        ``alpha[i, j]``: expected number of side-i events triggered by one side-j event (the
+        branching matrix). Its spectral radius must be below 1.
+    beta : float
+        Decay rate per day (mean delay ``1 / beta``).
+    horizon : float
+        Days simulated.
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        Canonical events, with ``t`` (event time in days since ``start``) and ``time_utc``
+        (``start`` + ``t``).
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    if np.max(np.abs(np.linalg.eigvals(alpha))) >= 1:
+        raise ValueError("the branching matrix alpha must have spectral radius below 1 (else the process explodes)")
+    rng = np.random.default_rng(seed)
+    excitation = np.zeros(2)  # sum of alpha_ij * beta * exp(-beta (t - t_k)) by receiving side i... kept per source j
+    state = np.zeros((2, 2))  # state[i, j] = alpha_ij * beta * sum_k exp(-beta (t - t_k^j))
+    t = 0.0
+    times, marks = [], []
+    while True:
+        bound = mu.sum() + state.sum()  # intensities only decay until the next event
+        t_next = t + rng.exponential(1.0 / bound)
+        if t_next >= horizon:
+            break
+        state *= np.exp(-beta * (t_next - t))
+        t = t_next
+        rates = mu + state.sum(axis=1)
+        u = rng.uniform(0, bound)
+        if u < rates.sum():
+            side = 0 if u < rates[0] else 1
+            times.append(t)
+            marks.append(side)
+            state[:, side] += alpha[:, side] * beta
+    del excitation
+    times = np.asarray(times)
+    names = np.asarray(list(sides), dtype=object)
+    frame, order = _table(times, names[np.asarray(marks, dtype=int)] if len(marks) else np.array([], dtype=object), start,
+                          extra={"t": times})
+    frame["time_utc"] = pd.Timestamp(start).normalize() + pd.to_timedelta(frame["t"], unit="D")
+    return conform_events(frame)
