@@ -94,13 +94,14 @@ def _windows(window_days: int | Mapping, sides: list[str]) -> dict[str, int]:
     return windows
 
 
-_DAY_NS = 86_400 * 10**9
-_BEFORE_NS = 14 * 3_600 * 10**9  # a UTC time may precede its local date's midnight by up to 14 h
-_SLOT = 2**48  # room for one local day's times, in ns: 52 h < 2**48 ns
+_DAY_US = 86_400 * 10**6
+_BEFORE_US = 14 * 3_600 * 10**6  # a UTC time may precede its local date's midnight by up to 14 h
+_SPAN_US = 52 * 3_600 * 10**6  # ... and follow it by up to 38 h
+_SLOT = 2**38  # room for one local day's times in microseconds (52 h < 2**38 us); int64 keys last to year ~90,000
 
 
 def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None) -> np.ndarray:
-    """One int64 per event that sorts as (day, time, unknown time last).
+    """One int64 per event that sorts as (day, time to the microsecond, unknown time last).
 
     Raises
     ------
@@ -109,8 +110,8 @@ def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None)
         which no time zone explains (the message names the first such event).
     """
     timed = time != _NONE
-    offset = np.where(timed, time - day * _DAY_NS + _BEFORE_NS, _SLOT - 1)
-    bad = timed & ((offset < 0) | (offset >= 52 * 3_600 * 10**9))
+    offset = np.where(timed, time // 1_000 - day * _DAY_US + _BEFORE_US, _SLOT - 1)
+    bad = timed & ((offset < 0) | (offset >= _SPAN_US))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         label = f"event {ids.iloc[i]!r}" if ids is not None else f"row {i}"

@@ -296,3 +296,13 @@ def test_time_far_from_its_date_is_an_error():
     events = make_events([("a", "2020-01-01", "A", "rocket")], time_utc=pd.to_datetime(["2020-01-03 12:00"]))
     with pytest.raises(ValueError, match="event 'a': time_utc 2020-01-03 12:00:00 is too far from its date 2020-01-01"):
         build_cycles(events)
+
+
+def test_dates_far_in_the_future_pair_correctly():
+    # simulated dyads can run for centuries; the ordering key must not overflow
+    events = make_events(
+        [("a", "2239-01-01", "A", "rocket"), ("b", "2239-01-04", "B", "airstrike"), ("c", "2239-01-04", "A", "rocket")],
+        time_utc=pd.to_datetime([None, "2239-01-04 10:00", "2239-01-04 12:00"]),
+    )
+    assert pairs(build_cycles(events, window_days=30, study_end="2239-12-31")) == {
+        "a": ("b", 3, None), "b": ("c", 0, None), "c": (None, 30, "window_end")}

@@ -1,0 +1,96 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.panel import daily_panel, permutation_test, rates_around, response_ratio
+from tests.conftest import make_events
+
+D = pd.Timestamp("2020-01-01")
+
+
+def day(n):
+    return D + pd.Timedelta(days=n - 1)
+
+
+def test_daily_panel_is_zero_filled_and_keyed_by_date_and_side():
+    events = make_events(
+        [("a", day(1), "A", "rocket"), ("a2", day(1), "A", "rocket"), ("b", day(3), "B", "airstrike"), ("x", day(2), "C", "other")],
+        fatalities=pd.array([2, None, 5, 9], dtype="Int64"),
+    )
+    panel = daily_panel(events, sides=["A", "B"], start=day(1), end=day(3))
+    assert len(panel) == 6 and not panel.duplicated(["date", "side"]).any()
+    got = {(r.date.day, r.side): (r.events, r.incidence, r.fatalities) for r in panel.itertuples()}
+    # two A events on day 1, one with 2 deaths and one unknown (adds nothing); side C is ignored
+    assert got == {(1, "A"): (2, 1, 2), (1, "B"): (0, 0, 0), (2, "A"): (0, 0, 0), (2, "B"): (0, 0, 0),
+                   (3, "A"): (0, 0, 0), (3, "B"): (1, 1, 5)}
+    with pytest.raises(ValueError, match="2 events fall outside"):
+        daily_panel(events, sides=["A", "B"], start=day(2), end=day(3))
+
+
+def test_rates_around_a_named_day_with_garwood_intervals():
+    # A: 5 events in the 10 days before day 11, none in the 10 days after; B: 0 before, 3 after
+    rows = [(f"a{d}", day(d), "A", "rocket") for d in (1, 3, 5, 7, 9)] + [("strike", day(11), "B", "airstrike")]
+    rows += [(f"b{d}", day(d), "B", "airstrike") for d in (12, 15, 20)]
+    table = rates_around(make_events(rows), {"strike": day(11)}, sides=["A", "B"], before_days=10, after_days=10)
+    a = table.set_index("side").loc["A"]
+    assert (a["before_events"], a["before_days"], a["after_events"], a["after_days"]) == (5, 10, 0, 10)
+    # exact Poisson 95% interval for 5 events: 1.6235 to 11.6683 (Garwood 1936; standard tables)
+    assert a["before_rate"] == 0.5
+    np.testing.assert_allclose([a["before_low"], a["before_high"]], [0.16235, 1.16683], atol=1e-5)
+    # for 0 events the upper limit is -ln(0.025) = 3.6889 events
+    np.testing.assert_allclose(a["after_high"], 0.36889, atol=1e-5)
+    # given 5 events in all and equal windows, 0 after has binomial probability 2 * 0.5^5 (two-sided)
+    assert a["rate_ratio"] == 0 and a["p_value"] == pytest.approx(2 * 0.5**5)
+    b = table.set_index("side").loc["B"]
+    # the named day's own event belongs to neither window
+    assert (b["before_events"], b["after_events"], b["rate_ratio"]) == (0, 3, np.inf)
+
+
+def test_rates_windows_are_clipped_to_the_study():
+    events = make_events([("a", day(2), "A", "rocket")])
+    table = rates_around(events, {"x": day(3)}, sides=["A"], before_days=10, after_days=10, study_start=day(1), study_end=day(5))
+    assert table.loc[0, ["before_days", "after_days", "before_events"]].tolist() == [2, 2, 1]
+
+
+def test_response_ratio_by_hand():
+    events = make_events(
+        [
+            ("a1", day(1), "A", "rocket"),  # B on day 3: followed within 7 days
+            ("b3", day(3), "B", "airstrike"),
+            ("a10", day(10), "A", "rocket"),  # next B on day 20: not within 7
+            ("b20", day(20), "B", "airstrike"),
+            ("a20", day(20), "A", "rocket"),  # same day as b20: counts only with ties="include"
+            ("a28", day(28), "A", "rocket"),  # follow-up runs past the study end (day 30): left out
+        ]
+    )
+    table = response_ratio(events, sides=["A", "B"], k_days=7, study_end=day(30)).set_index("from_side")
+    assert table.loc["A", ["triggers", "followed"]].tolist() == [3, 1]
+    assert table.loc["A", "ratio"] == pytest.approx(1 / 3)
+    # B: b3 -> a10 (7 days: counts), b20 -> a28 (8 days: does not); b20 and a20 same day
+    assert table.loc["B", ["triggers", "followed"]].tolist() == [2, 1]
+    incl = response_ratio(events, sides=["A", "B"], k_days=7, study_end=day(30), ties="include").set_index("from_side")
+    assert incl.loc["A", "followed"] == 2 and incl.loc["B", "followed"] == 2
+
+
+def test_permutation_observed_values_match_the_direct_computation_and_are_seeded():
+    rng = np.random.default_rng(0)
+    rows = [(f"e{i}", day(int(d)), "AB"[i % 2], "rocket") for i, d in enumerate(rng.integers(1, 366, 120))]
+    events = make_events(rows)
+    kwargs = dict(sides=["A", "B"], study_start=day(1), study_end=day(365), k_days=7, n_draws=50, seed=9)
+    first = permutation_test(events, **kwargs)
+    pd.testing.assert_frame_equal(first.null, permutation_test(events, **kwargs).null)
+    direct = response_ratio(events, sides=["A", "B"], k_days=7, study_end=day(365)).set_index("from_side")["ratio"]
+    observed = first.summary.set_index(["direction", "statistic"])["observed"]
+    assert observed[("A -> B", "response_ratio")] == pytest.approx(direct["A"])
+    assert observed[("B -> A", "response_ratio")] == pytest.approx(direct["B"])
+    assert set(first.null["shift_days"]) <= set(range(1, 365))
+    # a p-value is (1 + draws at least as extreme) / (1 + draws)
+    null = first.null.query("direction == 'A -> B' and statistic == 'response_ratio'")["value"]
+    expected = (1 + (null >= observed[("A -> B", "response_ratio")]).sum()) / 51
+    assert first.summary.set_index(["direction", "statistic"]).loc[("A -> B", "response_ratio"), "p_value"] == expected
+
+
+def test_permutation_needs_events_inside_the_study():
+    events = make_events([("a", day(1), "A", "rocket"), ("b", day(40), "B", "airstrike")])
+    with pytest.raises(ValueError, match="within the study period"):
+        permutation_test(events, sides=["A", "B"], study_start=day(1), study_end=day(30))
