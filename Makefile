@@ -34,7 +34,7 @@ REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html)
 CYCLES := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/cycles.parquet)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data reports test lab clean distclean lock
+.PHONY: help setup data reports test lab bench clean distclean lock
 
 help: ## show this help
 	@echo "Escalation-cycle datasets and reports. Targets:"
@@ -59,6 +59,9 @@ reports: reports/index.html ## build every report (reports/<dyad>.html) and repo
 
 test: $(STAMP) ## run the tests, including a papermill run of the notebook pipeline
 	$(BIN)/pytest
+
+bench: $(STAMP) ## run the benchmarks in benchmarks/ and print their figures
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script; done
 
 lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the '$(KERNEL)' kernel
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir .

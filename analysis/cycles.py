@@ -101,7 +101,8 @@ _SLOT = 2**38  # room for one local day's times in microseconds (52 h < 2**38 us
 
 
 def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None) -> np.ndarray:
-    """One int64 per event that sorts as (day, time to the microsecond, unknown time last).
+    """One int64 per event that sorts as (day, time to the microsecond, unknown time last,
+    input order among unknown times); only events with identical known times share a key.
 
     Raises
     ------
@@ -110,7 +111,8 @@ def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None)
         which no time zone explains (the message names the first such event).
     """
     timed = time != _NONE
-    offset = np.where(timed, time // 1_000 - day * _DAY_US + _BEFORE_US, _SLOT - 1)
+    # unknown times after every known one, in input order (room for 8.8e10 events per day)
+    offset = np.where(timed, time // 1_000 - day * _DAY_US + _BEFORE_US, _SPAN_US + np.arange(len(day)))
     bad = timed & ((offset < 0) | (offset >= _SPAN_US))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -122,14 +124,32 @@ def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None)
     return day * _SLOT + offset
 
 
-def _first_after(t_key: np.ndarray, t_timed: np.ndarray, c_key: np.ndarray, c_timed: np.ndarray, ties: str) -> tuple[np.ndarray, np.ndarray]:
+def _argsort_stable_ties(key: np.ndarray) -> np.ndarray:
+    """``argsort(key, kind="stable")``, faster when few keys tie: a quicksort, then each run of
+    equal keys put back in input order."""
+    order = np.argsort(key)
+    sorted_key = key[order]
+    tied = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
+    if len(tied):
+        slots = np.unique(np.concatenate([tied, tied + 1]))  # sorted positions inside tie runs
+        order[slots] = order[slots[np.lexsort((order[slots], sorted_key[slots]))]]
+    return order
+
+
+def _unique(values: pd.api.extensions.ExtensionArray) -> bool:
+    """Whether an id array has no repeated value (factorizing is the fastest hash pandas offers)."""
+    return len(pd.factorize(values)[1]) == len(values)
+
+
+def _first_after(
+    t_day: np.ndarray, t_key: np.ndarray, t_timed: np.ndarray, c_day: np.ndarray, c_key: np.ndarray, c_timed: np.ndarray, ties: str
+) -> tuple[np.ndarray, np.ndarray]:
     """For each trigger, the position of the first candidate that answers it, and whether its
     order against some same-day candidate is unknown.
 
     Keys come from :func:`_order_keys` (candidates sorted by them). Returns ``(first,
     ambiguous)``; ``first`` is ``len(c_key)`` when no candidate follows.
     """
-    t_day, c_day = t_key // _SLOT, c_key // _SLOT
     day_lo = np.searchsorted(c_day, t_day, side="left")  # first candidate on the trigger's day
     day_hi = np.searchsorted(c_day, t_day, side="right")  # first candidate on a later day
     untimed_cum = np.concatenate(([0], np.cumsum(~c_timed)))
@@ -243,9 +263,14 @@ def build_cycles(
         raise ValueError(f"a theatre filter needs a '{country_col}' column in events")
     severity_cols = [c for c in severity_cols if c in events.columns]
 
-    sided = events.loc[events[side_col].notna()]
-    if sided[id_col].duplicated().any():
-        dups = sided.loc[sided[id_col].duplicated(), id_col].head(5).tolist()
+    needed = [id_col, side_col, date_col, kind_col, *severity_cols, *min_severity]
+    needed += [c for c in (time_col,) if c in events.columns] + ([country_col] if theatre is not None else [])
+    has_side = events[side_col].notna()
+    # the sided rows' columns, without copying the frame when every event has a side
+    sided = events if has_side.all() else events.loc[has_side, list(dict.fromkeys(needed))]
+    ids_in = pd.array(sided[id_col], dtype="string")
+    if not _unique(ids_in):
+        dups = pd.Series(ids_in)[pd.Series(ids_in).duplicated()].head(5).tolist()
         raise ValueError(f"events has duplicate '{id_col}' values, e.g. {dups}")
 
     # event order: day, then known time (unknown last), then input order
@@ -256,41 +281,48 @@ def build_cycles(
     else:
         time = np.full(len(sided), _NONE, dtype=np.int64)
     key = _order_keys(day, time, sided[id_col])
-    order = np.argsort(key, kind="stable")
-    ev = sided.iloc[order].reset_index(drop=True)
+    order = _argsort_stable_ties(key)
     day, time, key = day[order], time[order], key[order]
-    side = ev[side_col].astype(str).to_numpy()
-    n = len(ev)
+    ids = ids_in.take(order)
+    side_code, side_names = pd.factorize(sided[side_col])
+    by_name = np.argsort(np.asarray(side_names, dtype=str))  # sides in sorted order
+    side_code, side_names = np.argsort(by_name)[side_code], side_names[by_name]
+    kind_code, kind_names = pd.factorize(sided[kind_col])
+    side_code, kind_code = side_code[order], kind_code[order]
+    n = len(day)
 
     end_day = (
         pd.Timestamp(study_end).to_datetime64().astype("datetime64[D]").astype(np.int64)
         if study_end is not None
         else (day.max() if n else 0)
     )
-    sides = sorted(set(side))
+    sides = [str(x) for x in side_names]
     windows = _windows(window_days, sides)
 
     eligible = np.ones(n, dtype=bool)
     if response_kinds is not None:
-        eligible &= ev[kind_col].isin(list(response_kinds)).to_numpy()
+        eligible &= np.isin(kind_code, [i for i, k in enumerate(kind_names) if k in set(response_kinds)])
     for col, minimum in min_severity.items():
-        eligible &= (pd.to_numeric(ev[col], errors="coerce") >= minimum).fillna(False).to_numpy(dtype=bool)
+        values = pd.to_numeric(sided[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[order]
+        eligible &= values >= minimum  # missing (NaN) never qualifies
     if theatre is not None:
-        eligible &= ev[country_col].isin(list(theatre)).to_numpy()
+        eligible &= sided[country_col].isin(list(theatre)).to_numpy()[order]
 
-    response = np.full(n, _NONE, dtype=np.int64)  # position in ev of the response
+    response = np.full(n, _NONE, dtype=np.int64)  # position (in event order) of the response
     follow = np.zeros(n, dtype=np.int64)
-    reason = np.full(n, "", dtype=object)
+    reason = np.zeros(n, dtype=np.int8)  # 0 answered, else 1 + index in CENSOR_REASONS
     ambiguous = np.zeros(n, dtype=bool)
     window_of = np.zeros(n, dtype=np.int64)
-    positions = np.arange(n)
+    timed = time != _NONE
+    WINDOW_END, STUDY_END, OWN_NEXT = (1 + CENSOR_REASONS.index(r) for r in CENSOR_REASONS)
 
-    for s in sides:
-        t_pos = positions[side == s]
-        c_pos = positions[(side != s) & eligible]
+    for code, s in enumerate(sides):
+        mine = side_code == code
+        t_pos = np.flatnonzero(mine)
+        c_pos = np.flatnonzero(~mine & eligible)
         t_day, c_day = day[t_pos], day[c_pos]
         w = windows[s]
-        first, amb = _first_after(key[t_pos], time[t_pos] != _NONE, key[c_pos], time[c_pos] != _NONE, ties)
+        first, amb = _first_after(t_day, key[t_pos], timed[t_pos], c_day, key[c_pos], timed[c_pos], ties)
         if matching == "one_to_one":
             first = _one_to_one(first, t_day, c_day, np.full(len(t_pos), w))
         has = first < len(c_pos)
@@ -300,11 +332,11 @@ def build_cycles(
 
         # when the wait ends without an answer: the earliest of window end, study end, own next event
         stop = np.full(len(t_pos), w, dtype=np.int64)
-        why = np.full(len(t_pos), "window_end", dtype=object)
+        why = np.full(len(t_pos), WINDOW_END, dtype=np.int8)
         to_end = end_day - t_day
         past_end = to_end < stop
         stop = np.where(past_end, np.maximum(to_end, 0), stop)
-        why[past_end] = "study_end"
+        why[past_end] = STUDY_END
         if own_event_ends_wait:
             nxt = np.searchsorted(t_day, t_day, side="right")  # own next event on a later day
             has_next = nxt < len(t_day)
@@ -313,50 +345,46 @@ def build_cycles(
             cut = ended & ~(answered & (interval <= own_gap))
             answered &= ~(ended & (interval > own_gap))
             stop = np.where(cut, own_gap, stop)
-            why[cut] = "own_next_event"
+            why[cut] = OWN_NEXT
 
         response[t_pos[answered]] = c_pos[first[answered]]
         follow[t_pos] = np.where(answered, interval, stop)
-        reason[t_pos] = np.where(answered, "", why)
+        reason[t_pos] = np.where(answered, 0, why)
         ambiguous[t_pos] = amb
         window_of[t_pos] = w
 
     chain_id, chain_pos, chain_len = _chains(response, day)
 
-    ids = ev[id_col].astype("string").reset_index(drop=True)
     has_resp = response != _NONE
-    r_idx = np.where(has_resp, response, 0)
-
-    def take(values: pd.Series) -> pd.Series:
-        """Values of the response events, missing where there is none."""
-        taken = values.take(r_idx).reset_index(drop=True)
-        return taken.where(pd.Series(has_resp), pd.NA) if n else taken
-
-    dates = pd.Series(day.astype("datetime64[D]").astype("datetime64[ns]"))
+    r_fill = np.where(has_resp, response, -1)  # -1: missing in the takes below
+    side_arr = pd.array(side_names, dtype="string")
+    kind_arr = pd.array(kind_names, dtype="string")
+    kind_r = np.where(has_resp, np.append(kind_code, -1)[r_fill], -1)
+    dates = day.astype("datetime64[D]").astype("datetime64[ns]")
     out = pd.DataFrame(
         {
             "trigger_id": ids,
-            "trigger_side": pd.Series(side, dtype="string"),
+            "trigger_side": side_arr.take(side_code),
             "trigger_date": dates,
-            "trigger_kind": ev[kind_col].astype("string").reset_index(drop=True),
-            "response_id": take(ids).astype("string"),
-            "response_side": take(pd.Series(side, dtype="string")).astype("string"),
-            "response_date": dates.take(r_idx).reset_index(drop=True).where(pd.Series(has_resp)),
-            "response_kind": take(ev[kind_col].astype("string").reset_index(drop=True)).astype("string"),
+            "trigger_kind": kind_arr.take(kind_code, allow_fill=True),
+            "response_id": ids.take(r_fill, allow_fill=True),
+            "response_side": side_arr.take(np.where(has_resp, np.append(side_code, -1)[r_fill], -1), allow_fill=True),
+            "response_date": np.where(has_resp, np.append(dates, np.datetime64("NaT"))[r_fill], np.datetime64("NaT")),
+            "response_kind": kind_arr.take(kind_r, allow_fill=True),
             "interval_days": pd.array(follow, dtype="Int64"),
             "censored": ~has_resp,
-            "censor_reason": pd.array(np.where(has_resp, None, reason), dtype="string"),
+            "censor_reason": pd.array(list(CENSOR_REASONS), dtype="string").take(reason.astype(np.int64) - 1, allow_fill=True),
             "window_days": pd.array(window_of, dtype="Int64"),
             "order_ambiguous": ambiguous,
-            "chain_id": ids.take(chain_id).reset_index(drop=True),
+            "chain_id": ids.take(chain_id),
             "chain_position": pd.array(chain_pos, dtype="Int64"),
             "chain_length": pd.array(chain_len, dtype="Int64"),
         }
     )
     for col in severity_cols:
-        values = ev[col].reset_index(drop=True)
+        values = pd.array(sided[col]).take(order)
         out[f"trigger_{col}"] = values
-        out[f"response_{col}"] = take(values).astype(values.dtype)
+        out[f"response_{col}"] = values.take(r_fill, allow_fill=True)
     return out
 
 

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -306,3 +307,11 @@ def test_dates_far_in_the_future_pair_correctly():
     )
     assert pairs(build_cycles(events, window_days=30, study_end="2239-12-31")) == {
         "a": ("b", 3, None), "b": ("c", 0, None), "c": (None, 30, "window_end")}
+
+
+def test_fast_argsort_keeps_input_order_among_ties():
+    from analysis.cycles import _argsort_stable_ties
+
+    rng = np.random.default_rng(1)
+    key = rng.integers(0, 50, 5_000)  # many ties
+    np.testing.assert_array_equal(_argsort_stable_ties(key), np.argsort(key, kind="stable"))
