@@ -41,7 +41,7 @@ help: ## show this help
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Reports built: $(REPORTS)"
 
-setup: $(STAMP) ## create .venv, install the package (-e .[dev]) and the '$(KERNEL)' Jupyter kernel
+setup: $(STAMP) ## create .venv, install the package (-e .[dev]) and the 'escalation' Jupyter kernel
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,7 @@ test: $(STAMP) ## run the tests, including a papermill run of the notebook pipel
 bench: $(STAMP) ## run the benchmarks in benchmarks/ and print their figures
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script; done
 
-lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the '$(KERNEL)' kernel
+lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the 'escalation' kernel
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir .
 
 clean: ## remove processed data and built reports (keeps .venv)
@@ -76,11 +76,17 @@ distclean: clean ## also remove .venv
 reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
 	$(PY) -m analysis.build index reports >/dev/null
 
+# Tables each stage writes (data/processed/<report>/<table>.parquet); notebooks take them as
+# <table>_out parameters, and the report as <table>_in.
+EVENT_TABLES := events rejects unmatched_actors excluded load_counts
+CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates
+
 # Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.
 define REPORT_RULES
 $(1)_P := data/processed/$(1)
-$(1)_RAW := dyads/$(3).yaml $$(shell find data/raw/$(3) data/external/$(3) -type f -not -name README.md 2>/dev/null | LC_ALL=C sort)
-$(1)_EVENTS := $$($(1)_P)/events.parquet $$($(1)_P)/rejects.parquet $$($(1)_P)/unmatched_actors.parquet $$($(1)_P)/excluded.parquet $$($(1)_P)/load_counts.parquet
+$(1)_RAW := dyads/$(3).yaml $$(shell find data/raw/$(3) data/external/$(3) -type f -name '*.*' -not -name '*.md' 2>/dev/null | LC_ALL=C sort)
+$(1)_EVENTS := $$(foreach t,$(EVENT_TABLES),$$($(1)_P)/$$(t).parquet)
+$(1)_CYCLES := $$(foreach t,$(CYCLE_TABLES),$$($(1)_P)/$$(t).parquet)
 
 $$($(1)_P)/params/.stamp: $(2) analysis/build.py $(STAMP)
 	$(PY) -m analysis.build split-params $(2) $$($(1)_P)/params >/dev/null
@@ -92,22 +98,19 @@ $$($(1)_EVENTS) &: notebooks/10-build-events.ipynb $$($(1)_P)/params/events.yaml
 	@echo "events  -> $$($(1)_P)/events.parquet"
 	@mkdir -p $$($(1)_P)/notebooks
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/10-build-events.ipynb -f $$($(1)_P)/params/events.yaml \
-	  -p dyad_spec dyads/$(3).yaml -p events_out $$($(1)_P)/events.parquet -p rejects_out $$($(1)_P)/rejects.parquet \
-	  -p unmatched_out $$($(1)_P)/unmatched_actors.parquet -p excluded_out $$($(1)_P)/excluded.parquet \
-	  -p load_counts_out $$($(1)_P)/load_counts.parquet
+	  -p dyad_spec dyads/$(3).yaml $$(foreach t,$(EVENT_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
 
-$$($(1)_P)/cycles.parquet: notebooks/20-build-cycles.ipynb $$($(1)_P)/params/cycles.yaml $$($(1)_P)/events.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
-	@echo "cycles  -> $$@"
+$$($(1)_CYCLES) &: notebooks/20-build-cycles.ipynb $$($(1)_P)/params/cycles.yaml $$($(1)_P)/events.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+	@echo "cycles  -> $$($(1)_P)/cycles.parquet"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/20-build-cycles.ipynb -f $$($(1)_P)/params/cycles.yaml \
-	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet -p cycles_out $$@
+	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
+	  $$(foreach t,$(CYCLE_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
 
-reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_P)/cycles.parquet $$($(1)_RAW) $(ANALYSIS) $(STAMP)
+reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_RAW) $(ANALYSIS) $(STAMP)
 	@echo "report  -> $$@"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/$(1).ipynb -f $$($(1)_P)/params/report.yaml \
-	  -p dyad_spec dyads/$(3).yaml -p profile $(2) -p events_in $$($(1)_P)/events.parquet \
-	  -p cycles_in $$($(1)_P)/cycles.parquet -p rejects_in $$($(1)_P)/rejects.parquet \
-	  -p unmatched_in $$($(1)_P)/unmatched_actors.parquet -p excluded_in $$($(1)_P)/excluded.parquet \
-	  -p load_counts_in $$($(1)_P)/load_counts.parquet
+	  -p dyad_spec dyads/$(3).yaml -p profile $(2) \
+	  $$(foreach t,$(EVENT_TABLES) $(CYCLE_TABLES),-p $$(t)_in $$($(1)_P)/$$(t).parquet)
 	$(PY) -m analysis.build scrub $$($(1)_P)/notebooks/$(1).ipynb --title "$(1): escalation-cycle report"
 	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
 	  --output-dir reports --output $(1) $$($(1)_P)/notebooks/$(1).ipynb

@@ -19,7 +19,8 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.pipeline
 
 SKIP = {".venv", ".git", "data/processed", "reports", ".pytest_cache", "__pycache__"}
-TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "cycles")
+TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "cycles", "chains", "episodes",
+          "pauses", "pause_enders", "panel", "response_ratio", "permutation_null", "rates")
 
 
 def _copy_project(dest):
