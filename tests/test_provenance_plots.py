@@ -55,3 +55,30 @@ def test_timeline_draws_both_sides_and_labels():
 def test_timeline_needs_two_sides():
     with pytest.raises(ValueError, match="two sides"):
         plots.timeline(make_events([("a", "2020-01-01", "us", "airstrike")]), sides=["us"])
+
+
+def test_null_distributions_one_panel_per_statistic_with_the_p_value():
+    null = pd.DataFrame({"draw": [1, 2, 1, 2], "shift_days": [3, 5, 3, 5], "direction": ["A -> B"] * 4,
+                         "statistic": ["response_ratio", "response_ratio", "median_interval", "median_interval"],
+                         "value": [0.1, 0.2, 5.0, 7.0]})
+    summary = pd.DataFrame({"direction": ["A -> B", "A -> B"], "statistic": ["response_ratio", "median_interval"],
+                            "observed": [0.5, 2.0], "p_value": [0.333, 0.333]})
+    fig = plots.null_distributions(null, summary)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_title() == "A -> B\nresponse ratio: p = 0.333"
+    assert fig.axes[0].lines[0].get_xdata()[0] == 0.5  # the observed value's line
+    plt.close(fig)
+
+
+def test_weekly_counts_sum_the_daily_panel():
+    from analysis.panel import daily_panel
+
+    events = make_events([("a", "2020-01-06", "us", "airstrike"), ("b", "2020-01-07", "us", "airstrike"),
+                          ("c", "2020-01-14", "mil", "rocket")])
+    panel = daily_panel(events, sides=["us", "mil"], start="2020-01-06", end="2020-01-19")
+    fig = plots.weekly_counts(panel, sides=["us", "mil"], marks={"x": "2020-01-10"})
+    us_line = fig.axes[0].lines[0]
+    # weeks starting Monday 6 Jan and 13 Jan: us 2 then 0
+    assert list(us_line.get_ydata()) == [2, 0]
+    assert [t.get_text() for t in fig.axes[0].texts] == [" x"]
+    plt.close(fig)
