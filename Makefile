@@ -9,6 +9,8 @@
 # Profiles and reports: notebooks/params/default.yaml builds reports/$(DEFAULT_DYAD).html;
 # any other notebooks/params/<dyad>[--<variant>].yaml builds reports/<dyad>[--<variant>].html
 # from dyads/<dyad>.yaml and the files under data/raw/<dyad>/ and data/external/<dyad>/.
+# A curated dataset with official running totals (data/raw/<dyad>/official_counts.csv) also
+# gets reports/<dyad>--coverage.html from notebooks/11-dataset-coverage.ipynb.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -30,7 +32,8 @@ PROFILES := $(basename $(notdir $(wildcard notebooks/params/*.yaml)))
 report_of = $(if $(filter default,$(1)),$(DEFAULT_DYAD),$(1))
 dyad_of = $(firstword $(subst --, ,$(1)))
 REPORT_NAMES := $(foreach p,$(PROFILES),$(call report_of,$(p)))
-REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html)
+COVERAGE_DYADS := $(patsubst data/raw/%/official_counts.csv,%,$(wildcard data/raw/*/official_counts.csv))
+REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html) $(foreach d,$(COVERAGE_DYADS),reports/$(d)--coverage.html)
 CYCLES := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/cycles.parquet)
 
 .DEFAULT_GOAL := help
@@ -117,3 +120,18 @@ reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) 
 endef
 
 $(foreach p,$(PROFILES),$(eval $(call REPORT_RULES,$(call report_of,$(p)),notebooks/params/$(p).yaml,$(call dyad_of,$(call report_of,$(p))))))
+
+# Coverage report of a curated dataset: $(1) dyad (its default report's events table is the input).
+define COVERAGE_RULES
+reports/$(1)--coverage.html data/processed/$(1)/coverage.parquet data/processed/$(1)/monthly.parquet &: notebooks/11-dataset-coverage.ipynb data/processed/$(1)/events.parquet data/raw/$(1)/official_counts.csv data/raw/$(1)/README.md $(ANALYSIS) $(STAMP)
+	@echo "coverage -> reports/$(1)--coverage.html"
+	$(PAPERMILL) $$< data/processed/$(1)/notebooks/$(1)--coverage.ipynb \
+	  -p dyad_spec dyads/$(1).yaml -p events_in data/processed/$(1)/events.parquet \
+	  -p official_counts data/raw/$(1)/official_counts.csv -p codebook data/raw/$(1)/README.md \
+	  -p coverage_out data/processed/$(1)/coverage.parquet -p monthly_out data/processed/$(1)/monthly.parquet
+	$(PY) -m analysis.build scrub data/processed/$(1)/notebooks/$(1)--coverage.ipynb --title "$(1): dataset coverage"
+	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
+	  --output-dir reports --output $(1)--coverage data/processed/$(1)/notebooks/$(1)--coverage.ipynb
+endef
+
+$(foreach d,$(COVERAGE_DYADS),$(eval $(call COVERAGE_RULES,$(d))))

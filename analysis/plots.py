@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["null_distributions", "timeline", "weekly_counts"]
+__all__ = ["coverage", "monthly_bars", "null_distributions", "timeline", "weekly_counts"]
 
 _FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
 
@@ -170,5 +170,72 @@ def weekly_counts(
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False)
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def monthly_bars(
+    monthly: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Stacked bars of events per month, one colour per column of ``monthly``.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        Output of :func:`analysis.coverage.monthly_counts` with ``by=("side",)``.
+    """
+    labels, colors = dict(labels or {}), dict(colors or {})
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(12, 3.2))
+    else:
+        fig = ax.figure
+    x = monthly.index.to_timestamp()
+    bottom = np.zeros(len(monthly))
+    for col, fallback in zip(monthly.columns, _FALLBACK_COLORS):
+        ax.bar(x, monthly[col], width=25, bottom=bottom, align="edge", color=colors.get(col) or fallback,
+               label=labels.get(col, col))
+        bottom += monthly[col].to_numpy()
+    ax.set_ylabel("events per month", fontsize=8)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, fontsize=8, frameon=False)
+    for spine in ("right", "top"):
+        ax.spines[spine].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def coverage(table: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Figure:
+    """Official running totals against our cumulative count, one line pair per series.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`analysis.coverage.coverage_table`. Lower-bound official figures
+        ("more than") are drawn as open markers.
+    """
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 3.4))
+    else:
+        fig = ax.figure
+    series = table.groupby("since", sort=True)
+    longest = max(series.groups, key=lambda k: len(series.groups[k]))
+    for since, group in series:
+        if since != longest:
+            continue
+        lower = group["bound"] == "upper"
+        ax.plot(group["as_of"], group["official"], color="0.3", linewidth=1, label="official total")
+        ax.scatter(group.loc[~lower, "as_of"], group.loc[~lower, "official"], color="0.3", s=14, zorder=3)
+        ax.scatter(group.loc[lower, "as_of"], group.loc[lower, "official"], facecolors="white", edgecolors="0.3", s=14,
+                   zorder=3, label="official lower bound")
+        ax.plot(group["as_of"], group["ours"], color="#b22222", linewidth=1.2, marker="o", markersize=3, label="this dataset")
+        ax.set_title(f"Attacks counted since {pd.Timestamp(since):%d %b %Y}", fontsize=9, loc="left")
+    ax.set_ylabel("cumulative attacks", fontsize=8)
+    ax.legend(fontsize=8, frameon=False)
+    for spine in ("right", "top"):
+        ax.spines[spine].set_visible(False)
+    fig.autofmt_xdate()
     fig.tight_layout()
     return fig

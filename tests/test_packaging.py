@@ -53,4 +53,5 @@ def test_notebooks_are_committed_clean_and_thin(path):
 
 
 def test_pipeline_notebooks_exist():
-    assert [p.name for p in NOTEBOOKS] == ["10-build-events.ipynb", "20-build-cycles.ipynb", "40-report.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "10-build-events.ipynb", "11-dataset-coverage.ipynb", "20-build-cycles.ipynb", "40-report.ipynb"]

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.pipeline
 
 SKIP = {".venv", ".git", "data/processed", "reports", ".pytest_cache", "__pycache__"}
 TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "cycles", "chains", "episodes",
-          "pauses", "pause_enders", "panel", "response_ratio", "permutation_null", "rates")
+          "pauses", "pause_enders", "panel", "response_ratio", "permutation_null", "rates", "coverage", "monthly")
 
 
 def _copy_project(dest):
@@ -72,7 +72,10 @@ def test_make_reports_builds_every_stage(project):
     assert "sha256 data/raw/us-iran-proxies/events.csv" in html
     assert "def " not in html and "import pandas" not in html  # no code in the report
     index = (project / "reports" / "index.html").read_text()
-    assert 'href="us-iran-proxies.html"' in index
+    assert 'href="us-iran-proxies.html"' in index and 'href="us-iran-proxies--coverage.html"' in index
+    coverage = (project / "reports" / "us-iran-proxies--coverage.html").read_text()
+    for heading in ("Events per month", "Against the official running totals", "Known gaps"):
+        assert heading in coverage
 
     tables = _tables(project)
     curated = pd.read_csv(project / "data" / "raw" / "us-iran-proxies" / "events.csv")
@@ -107,12 +110,14 @@ def test_changing_window_days_rebuilds_only_cycles_and_report(project):
 
 
 def test_clean_rebuilds_are_identical(project):
+    pages = ("us-iran-proxies.html", "us-iran-proxies--coverage.html", "index.html")
     before_tables = _tables(project)
-    before_html = (project / "reports" / "us-iran-proxies.html").read_bytes()
+    before_html = {page: (project / "reports" / page).read_bytes() for page in pages}
     _make(project, "clean")
     assert not (project / "reports" / "us-iran-proxies.html").exists()
     _make(project, "reports")
     after_tables = _tables(project)
     for name in TABLES:
         assert before_tables[name].equals(after_tables[name]), name
-    assert (project / "reports" / "us-iran-proxies.html").read_bytes() == before_html
+    for page in pages:
+        assert (project / "reports" / page).read_bytes() == before_html[page], page
