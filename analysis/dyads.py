@@ -219,7 +219,9 @@ def assign_sides(
     Returns
     -------
     SideAssignment
-        ``events``: a copy with ``side``, ``side_reason`` (and ``target_side``) set;
+        ``events``: a copy with ``side``, ``side_reason`` (and ``target_side``) set; when the
+        events carry an ``initiator_reason`` (loaders that infer who acted first), it begins
+        ``side_reason``;
         ``unmatched``: one row per distinct actor that got no side, with ``actor``,
         ``n_events``, ``status`` (``no_match``, ``ambiguous`` or ``missing``) and
         ``candidates`` (the sides an ambiguous actor matched), most frequent first.
@@ -236,7 +238,12 @@ def assign_sides(
     lookup = table.set_index(table["actor"].fillna("\x00"))
     key = actors.fillna("\x00")
     out["side"] = key.map(lookup["side"]).astype("string").to_numpy()
-    out["side_reason"] = key.map(lookup["side_reason"]).astype("string").to_numpy()
+    reason = key.map(lookup["side_reason"]).astype("string")
+    if "initiator_reason" in out.columns:
+        # a loader's reason for taking this actor as the initiator comes first
+        initiator = out["initiator_reason"].astype("string").reset_index(drop=True)
+        reason = (initiator + "; " + reason.reset_index(drop=True)).fillna(reason.reset_index(drop=True))
+    out["side_reason"] = reason.to_numpy()
     if target_col is not None and target_col in out.columns:
         targets = out[target_col].astype("string")
         target_sides = {t: _classify(t, spec)[0] for t in targets.dropna().unique()}

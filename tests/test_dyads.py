@@ -91,6 +91,14 @@ def test_aliases_case_insensitive_grouping_and_unmatched(spec_path):
     assert events["side"].isna().all()  # input untouched
 
 
+def test_initiator_reason_comes_first(spec_path):
+    events = with_actors(["US forces", "Nujaba"])
+    events["initiator_reason"] = pd.array(["ACLED actor1 of an air strike", None], dtype="string")
+    out, _ = assign_sides(events, load_dyad(spec_path))
+    assert out.loc[0, "side_reason"] == r"ACLED actor1 of an air strike; actor 'US forces' matches '\bU\.?S\.?\b' of side 'us'"
+    assert out.loc[1, "side_reason"] == "actor 'Nujaba' matches 'Nujaba' of side 'militias'"
+
+
 def test_keeping_iran_apart(spec_path, tmp_path):
     path = tmp_path / "apart.yaml"
     path.write_text(spec_path.read_text().replace("group_with: militias", ""))

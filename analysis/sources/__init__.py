@@ -1,7 +1,13 @@
 """Loaders: one module per input format, each returning a :class:`LoadResult`.
 
-Every loader keeps the accounting identity ``read == accepted + rejected``: a record that cannot
-become a canonical event goes to the rejects table with its row, column and reason, never away.
+Every loader keeps the accounting identity ``read == accepted + rejected + filtered``: a record
+that cannot become a canonical event goes to the rejects table with its row, column and reason;
+a record a loader leaves out on purpose (e.g. a GDELT event outside the dyad) is counted as
+filtered; nothing goes away uncounted.
+
+Loaders that infer who initiated an event (ACLED's actor1 is not always the attacker) put the
+initiator in ``actor``, the other party in ``target``, and why in ``initiator_reason``;
+:func:`analysis.dyads.assign_sides` then adds the side pattern that matched.
 """
 
 from __future__ import annotations
@@ -27,42 +33,60 @@ class LoadResult:
         What was read (a file name).
     read : int
         Number of input records read.
+    filtered : int
+        Records read and deliberately left out (outside the dyad, the period...), not errors.
+    notes : tuple of str
+        Anything the reader should know about this load (e.g. a skipped HXL row).
     """
 
     events: pd.DataFrame
     rejects: pd.DataFrame
     source: str
     read: int
+    filtered: int = 0
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.read != len(self.events) + len(self.rejects):
+        if self.read != len(self.events) + len(self.rejects) + self.filtered:
             raise AssertionError(
-                f"{self.source}: read {self.read} records but accepted {len(self.events)} "
-                f"and rejected {len(self.rejects)}; every record must be accounted for"
+                f"{self.source}: read {self.read} records but accepted {len(self.events)}, "
+                f"rejected {len(self.rejects)} and filtered {self.filtered}; every record must be accounted for"
             )
 
     @property
     def counts(self) -> dict[str, object]:
-        """``{"source", "read", "accepted", "rejected"}`` for reports."""
+        """``{"source", "read", "accepted", "rejected", "filtered"}`` for reports."""
         return {
             "source": self.source,
             "read": self.read,
             "accepted": len(self.events),
             "rejected": len(self.rejects),
+            "filtered": self.filtered,
         }
 
     def summary(self) -> str:
-        """One line: ``<source>: read N, accepted A, rejected R``."""
+        """One line: ``<source>: read N, accepted A, rejected R[, filtered F]``."""
         c = self.counts
-        return f"{c['source']}: read {c['read']}, accepted {c['accepted']}, rejected {c['rejected']}"
+        line = f"{c['source']}: read {c['read']}, accepted {c['accepted']}, rejected {c['rejected']}"
+        return line + (f", filtered {c['filtered']}" if c["filtered"] else "")
 
 
-#: Source formats a dyad spec can list, and the loader for each.
-FORMATS = {"table": "analysis.sources.table:load_table"}
+#: Source formats a dyad spec can list, and the loader for each. Every loader takes the file
+#: path first, accepts ``spec=`` (the dyad spec, for loaders that infer initiators or filter to
+#: the dyad) and returns a :class:`LoadResult`.
+FORMATS = {
+    "table": "analysis.sources.table:load_table",
+    "acled": "analysis.sources.acled:load_acled",
+    "ucdp": "analysis.sources.ucdp:load_ucdp",
+    "gdelt": "analysis.sources.gdelt:load_gdelt",
+    "fatalities": "analysis.sources.fatalities:load_fatalities",
+}
+
+#: Loaders that use the dyad spec (the others are format readers only).
+USES_SPEC = {"acled", "ucdp", "gdelt", "fatalities"}
 
 
-def load_source(entry: dict, *, root: str | None = None) -> LoadResult:
+def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResult:
     """Load one ``sources:`` entry of a dyad spec.
 
     Parameters
@@ -71,6 +95,8 @@ def load_source(entry: dict, *, root: str | None = None) -> LoadResult:
         ``format`` (one of :data:`FORMATS`), ``path`` (relative to the project root), an
         optional ``obtain`` text saying how to get the file, and the loader's own keyword
         arguments (e.g. ``column_map``, ``defaults``, ``source``).
+    spec : DyadSpec, optional
+        Passed to the loaders that use it (:data:`USES_SPEC`).
 
     Raises
     ------
@@ -92,4 +118,6 @@ def load_source(entry: dict, *, root: str | None = None) -> LoadResult:
         how = entry.get("obtain") or "check the path in the dyad spec's sources list"
         raise FileNotFoundError(f"{entry['path']}: file not found. {how}")
     module, func = FORMATS[fmt].split(":")
+    if fmt in USES_SPEC:
+        options.setdefault("spec", spec)
     return getattr(import_module(module), func)(path, **options)
