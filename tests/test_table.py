@@ -31,7 +31,7 @@ def csv_path(tmp_path):
 
 def test_rows_in_equal_rows_out_plus_rejected(csv_path):
     result = load_table(csv_path, column_map=MAP, source="mine")
-    assert result.counts == {"source": str(csv_path), "read": 7, "accepted": 2, "rejected": 5, "filtered": 0}
+    assert result.counts == {"source": str(csv_path), "read": 7, "accepted": 2, "rejected": 5, "filtered": 0, "merged": 0}
     assert result.events["event_id"].tolist() == ["r1", "r2"]
     # header is row 1, so the first record is row 2
     assert result.events["raw_row"].tolist() == [2, 3]
@@ -123,7 +123,7 @@ def test_load_source_from_a_spec_entry(csv_path):
 
 def test_accounting_identity_is_enforced():
     events = pd.DataFrame({"event_id": ["a"]})
-    with pytest.raises(AssertionError, match="read 3 records but accepted 1, rejected 0 and filtered 0"):
+    with pytest.raises(AssertionError, match="read 3 records but accepted 1, rejected 0, filtered 0 and merged 0"):
         LoadResult(events=events, rejects=pd.DataFrame(), source="x", read=3)
-    ok = LoadResult(events=events, rejects=pd.DataFrame(), source="x", read=3, filtered=2)
-    assert ok.summary() == "x: read 3, accepted 1, rejected 0, filtered 2"
+    ok = LoadResult(events=events, rejects=pd.DataFrame(), source="x", read=4, filtered=2, merged=1)
+    assert ok.summary() == "x: read 4, accepted 1, rejected 0, filtered 2, merged 1"

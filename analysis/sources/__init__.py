@@ -1,9 +1,10 @@
 """Loaders: one module per input format, each returning a :class:`LoadResult`.
 
-Every loader keeps the accounting identity ``read == accepted + rejected + filtered``: a record
-that cannot become a canonical event goes to the rejects table with its row, column and reason;
-a record a loader leaves out on purpose (e.g. a GDELT event outside the dyad) is counted as
-filtered; nothing goes away uncounted.
+Every loader keeps the accounting identity ``read == accepted + rejected + filtered + merged``: a
+record that cannot become a canonical event goes to the rejects table with its row, column and
+reason; a record a loader leaves out on purpose (e.g. a GDELT event outside the dyad) is counted
+as filtered; a record combined with others into one event (e.g. per-fatality rows summed into an
+event) is counted as merged; nothing goes away uncounted.
 
 Loaders that infer who initiated an event (ACLED's actor1 is not always the attacker) put the
 initiator in ``actor``, the other party in ``target``, and why in ``initiator_reason``;
@@ -35,6 +36,9 @@ class LoadResult:
         Number of input records read.
     filtered : int
         Records read and deliberately left out (outside the dyad, the period...), not errors.
+    merged : int
+        Records combined into an event made from several records (each such event counts once
+        as accepted; its other records count here).
     notes : tuple of str
         Anything the reader should know about this load (e.g. a skipped HXL row).
     """
@@ -44,31 +48,34 @@ class LoadResult:
     source: str
     read: int
     filtered: int = 0
+    merged: int = 0
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.read != len(self.events) + len(self.rejects) + self.filtered:
+        if self.read != len(self.events) + len(self.rejects) + self.filtered + self.merged:
             raise AssertionError(
                 f"{self.source}: read {self.read} records but accepted {len(self.events)}, "
-                f"rejected {len(self.rejects)} and filtered {self.filtered}; every record must be accounted for"
+                f"rejected {len(self.rejects)}, filtered {self.filtered} and merged {self.merged}; "
+                "every record must be accounted for"
             )
 
     @property
     def counts(self) -> dict[str, object]:
-        """``{"source", "read", "accepted", "rejected", "filtered"}`` for reports."""
+        """``{"source", "read", "accepted", "rejected", "filtered", "merged"}`` for reports."""
         return {
             "source": self.source,
             "read": self.read,
             "accepted": len(self.events),
             "rejected": len(self.rejects),
             "filtered": self.filtered,
+            "merged": self.merged,
         }
 
     def summary(self) -> str:
-        """One line: ``<source>: read N, accepted A, rejected R[, filtered F]``."""
+        """One line: ``<source>: read N, accepted A, rejected R[, filtered F][, merged M]``."""
         c = self.counts
         line = f"{c['source']}: read {c['read']}, accepted {c['accepted']}, rejected {c['rejected']}"
-        return line + (f", filtered {c['filtered']}" if c["filtered"] else "")
+        return line + "".join(f", {k} {c[k]}" for k in ("filtered", "merged") if c[k])
 
 
 #: Source formats a dyad spec can list, and the loader for each. Every loader takes the file
