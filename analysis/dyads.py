@@ -221,7 +221,8 @@ def assign_sides(
     SideAssignment
         ``events``: a copy with ``side``, ``side_reason`` (and ``target_side``) set; when the
         events carry an ``initiator_reason`` (loaders that infer who acted first), it begins
-        ``side_reason``;
+        ``side_reason``; an ``attributed_side`` column (set by a loader's attribution rule)
+        gives the side of events whose actor matches no side, and ``side_reason`` says so;
         ``unmatched``: one row per distinct actor that got no side, with ``actor``,
         ``n_events``, ``status`` (``no_match``, ``ambiguous`` or ``missing``) and
         ``candidates`` (the sides an ambiguous actor matched), most frequent first.
@@ -244,13 +245,20 @@ def assign_sides(
         initiator = out["initiator_reason"].astype("string").reset_index(drop=True)
         reason = (initiator + "; " + reason.reset_index(drop=True)).fillna(reason.reset_index(drop=True))
     out["side_reason"] = reason.to_numpy()
+    if "attributed_side" in out.columns:
+        # a loader's attribution (e.g. ACLED rules for unidentified attackers) fills in actors
+        # that match no side, never overrides a match
+        attributed = out["attributed_side"].astype("string")
+        use = out["side"].isna() & attributed.isin(spec.side_keys).fillna(False)
+        out.loc[use, "side"] = attributed[use]
+        out.loc[use, "side_reason"] = out.loc[use, "side_reason"] + "; attributed to '" + attributed[use] + "' by the dyad spec's rule"
     if target_col is not None and target_col in out.columns:
         targets = out[target_col].astype("string")
         target_sides = {t: _classify(t, spec)[0] for t in targets.dropna().unique()}
         out["target_side"] = targets.map(target_sides).astype("string")
 
-    counts = actors.fillna("\x00").value_counts()
-    unmatched = table[table["status"] != "matched"].copy()
+    counts = actors[out["side"].isna().to_numpy()].fillna("\x00").value_counts()
+    unmatched = table[(table["status"] != "matched") & table["actor"].fillna("\x00").isin(counts.index)].copy()
     unmatched["n_events"] = unmatched["actor"].fillna("\x00").map(counts).astype("int64")
     unmatched = unmatched.sort_values(["n_events", "actor"], ascending=[False, True], kind="stable")
     unmatched = unmatched[["actor", "n_events", "status", "candidates"]].reset_index(drop=True)
