@@ -81,7 +81,7 @@ reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
 
 # Tables each stage writes (data/processed/<report>/<table>.parquet); notebooks take them as
 # <table>_out parameters, and the report as <table>_in.
-EVENT_TABLES := events rejects unmatched_actors excluded load_counts
+EVENT_TABLES := events rejects unmatched_actors excluded load_counts dedup_audit
 CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates
 
 # Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.

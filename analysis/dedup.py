@@ -107,6 +107,7 @@ def dedup_events(
     date_tolerance_days: int = 1,
     distance_km: float = 25.0,
     prefer: Sequence[str] = (),
+    enabled: bool = True,
 ) -> Dedup:
     """Cluster reports of the same event across sources and merge each cluster.
 
@@ -121,6 +122,9 @@ def dedup_events(
     prefer : sequence of str
         Sources in order of preference for the merged event's fields; others come after, by
         name.
+    enabled : bool
+        False leaves every event its own cluster (the audit says "dedup off"), so that the
+        pipeline's tables have the same columns either way.
 
     Returns
     -------
@@ -133,7 +137,8 @@ def dedup_events(
         ``len(events in) == len(events) + (audit.role == "merged").sum()``.
     """
     n = len(events)
-    pairs = _pairs(events, date_tolerance_days, distance_km) if n else pd.DataFrame(columns=["pos", "pos_b", "reason"])
+    no_pairs = pd.DataFrame(columns=["pos", "pos_b", "reason"])
+    pairs = _pairs(events, date_tolerance_days, distance_km) if (n and enabled) else no_pairs
     label, joined_by = _clusters(n, pairs, events["source"].to_numpy())
 
     rank = {s: i for i, s in enumerate(prefer)}
@@ -176,6 +181,6 @@ def dedup_events(
     audit.insert(0, "cluster_id", cluster_id)
     audit["role"] = np.where(np.arange(n) == kept_of, "kept", "merged")
     audit["kept_event_id"] = cluster_id
-    audit["reason"] = np.where(size[label] > 1, why, "no other report matched")
+    audit["reason"] = np.where(size[label] > 1, why, "no other report matched" if enabled else "dedup off")
     audit = audit.sort_values(["cluster_id", "role", "event_id"], kind="stable").reset_index(drop=True)
     return Dedup(merged.reset_index(drop=True), audit)

@@ -63,3 +63,9 @@ def test_nothing_to_merge_leaves_events_unchanged():
                          source=["curated", "curated"], location=["A", "A"])
     result = dedup_events(events)
     assert result.events["event_id"].tolist() == ["x", "y"] and set(result.events["cluster_size"]) == {1}
+
+
+def test_dedup_off_keeps_every_report():
+    result = dedup_events(reports(), enabled=False)
+    assert len(result.events) == len(reports()) and set(result.audit["reason"]) == {"dedup off"}
+    assert (result.events["cluster_id"] == result.events["event_id"]).all()
