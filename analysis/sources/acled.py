@@ -41,8 +41,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.paths import display_path
-from analysis.schema import conform_events, make_rejects, validate_events
+from analysis.schema import conform_events, validate_events
 from analysis.sources import LoadResult
+from analysis.sources.records import rejects_from_problems
 
 __all__ = ["ATTACK_TYPES", "INTER_CODES", "load_acled"]
 
@@ -201,19 +202,7 @@ def load_acled(
         if col in numbers:
             problems.append((numbers[col].abs() > bound, col, f"outside [-{bound}, {bound}]"))
 
-    bad = pd.Series(False, index=raw.index)
-    found: dict[int, list[tuple[str, str, str]]] = {}
-    for mask, col, reason in problems:
-        mask = mask.fillna(False).astype(bool)
-        bad |= mask
-        for i in np.flatnonzero(mask.to_numpy()):
-            value = raw[col].iat[i]
-            found.setdefault(i, []).append((col, "" if pd.isna(value) else str(value), reason))
-    rejects = make_rejects(
-        {"raw_file": name, "raw_row": int(rows.iat[i]), "column": "; ".join(c for c, _, _ in f),
-         "value": "; ".join(v for _, v, _ in f), "reason": "; ".join(r for _, _, r in f)}
-        for i, f in sorted(found.items())
-    )
+    rejects, bad = rejects_from_problems(problems, raw, rows, name)
 
     keep = ~bad
     if event_types is not None:

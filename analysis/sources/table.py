@@ -18,12 +18,12 @@ from analysis.schema import (
     COUNT_COLUMNS,
     EVENT_COLUMNS,
     conform_events,
-    make_rejects,
     normalise_kind,
     validate_events,
     value_problems,
 )
 from analysis.sources import LoadResult
+from analysis.sources.records import rejects_from_problems
 
 __all__ = ["load_table", "read_raw_table"]
 
@@ -151,15 +151,11 @@ def load_table(
     used = set(column_map.values()) | set(EVENT_COLUMNS)
     extras = [c for c in raw.columns if c not in used]
 
-    problems: list[tuple[pd.Series, str, pd.Series, pd.Series]] = []  # mask, column, values, reasons
+    problems: list[tuple[pd.Series, str, object]] = []  # mask, column of the file, reason
 
-    def flag(mask: pd.Series, canon: str, reason: str) -> None:
-        """Record that the rows in ``mask`` fail a check of column ``canon``."""
-        mask = mask.fillna(False).astype(bool)
-        if mask.any():
-            column = sources_of.get(canon, canon)
-            shown = raw[column] if column in raw.columns else out[canon].astype("string")
-            problems.append((mask, column, shown, pd.Series(reason, index=raw.index)))
+    def flag(mask: pd.Series, canon: str, reason: object) -> None:
+        """Record that the rows in ``mask`` fail a check of column ``canon`` (named as in the file)."""
+        problems.append((mask, sources_of.get(canon, canon), reason))
 
     # date: a day, ISO 8601 unless a format is given
     date_text = out["date"]
@@ -204,9 +200,7 @@ def load_table(
         dup = out["event_id"].duplicated(keep="first") & out["event_id"].notna()
         if dup.any():
             first_row = rows.groupby(out["event_id"].fillna("").to_numpy()).transform("min")
-            problems.append(
-                (dup, sources_of["event_id"], out["event_id"], "duplicate event_id, first at row " + first_row.astype("string"))
-            )
+            flag(dup, "event_id", "duplicate event_id, first at row " + first_row.astype("string"))
     else:
         out["event_id"] = (source + "-" + rows.astype("string")).astype("string")
     out["raw_file"] = raw_file
@@ -214,23 +208,7 @@ def load_table(
     if "source_id" not in out.columns:
         out["source_id"] = out["event_id"]
 
-    rejected = pd.Series(False, index=raw.index)
-    records: dict[int, list[tuple[str, str, str]]] = {}
-    for mask, column, values, reasons in problems:
-        rejected |= mask
-        for i in np.flatnonzero(mask.to_numpy()):
-            value = values.iloc[i]
-            records.setdefault(i, []).append((column, "" if pd.isna(value) else str(value), str(reasons.iloc[i])))
-    rejects = make_rejects(
-        {
-            "raw_file": raw_file,
-            "raw_row": int(rows.iloc[i]),
-            "column": "; ".join(c for c, _, _ in found),
-            "value": "; ".join(v for _, v, _ in found),
-            "reason": "; ".join(r for _, _, r in found),
-        }
-        for i, found in sorted(records.items())
-    )
+    rejects, rejected = rejects_from_problems(problems, raw, rows, raw_file)
 
     extras = [c for c in extras if c not in out.columns]
     accepted = pd.concat([out, raw[extras]], axis=1).loc[~rejected.to_numpy()].reset_index(drop=True)
