@@ -318,3 +318,22 @@ def test_load_source_and_progress_bar(capsys):
     result = load_source({"format": "gdelt", "path": str(SAMPLE), "actor_codes": MALI_CHAD, "progress": True})
     assert result.counts["accepted"] == 3
     assert "GDELT" in capsys.readouterr().err  # tqdm writes to stderr
+
+
+def test_cameo_kinds_follow_the_official_code_table():
+    """Every CAMEO code of the fixture's code table gets a canonical kind, and the kinds that are
+    not "other" match the official descriptions (read from cameoCodeTable.tsv)."""
+    from analysis.schema import KINDS
+    from analysis.sources.gdelt import cameo_kind
+
+    table = pd.read_csv(FIXTURES / "cameoCodeTable.tsv", sep="\t", dtype=str)
+    described = dict(zip(table["cameoCode"].str.strip(), table["Description"].str.strip().str.lower()))
+    kinds = cameo_kind(pd.Series(list(described)))
+    assert set(kinds) <= set(KINDS)
+    by_code = dict(zip(described, kinds))
+    assert "aerial weapons" in described["195"] and by_code["195"] == "airstrike"
+    assert "artillery" in described["194"] and by_code["194"] == "rocket"
+    assert "small arms" in described["193"] and by_code["193"] == "shooting"
+    assert "bombing" in described["183"] and by_code["183"] == by_code["1831"] == "ied"
+    # codes outside material conflict (e.g. 010, make a statement) are "other"
+    assert by_code["010"] == "other"
