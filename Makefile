@@ -28,9 +28,13 @@ DEFAULT_DYAD := us-iran-proxies
 PAPERMILL := $(BIN)/papermill --kernel $(KERNEL) --cwd . --log-level WARNING --no-progress-bar
 
 ANALYSIS := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
-PROFILES := $(basename $(notdir $(wildcard notebooks/params/*.yaml)))
+ALL_PROFILES := $(basename $(notdir $(wildcard notebooks/params/*.yaml)))
 report_of = $(if $(filter default,$(1)),$(DEFAULT_DYAD),$(1))
 dyad_of = $(firstword $(subst --, ,$(1)))
+has_data = $(wildcard data/raw/$(1)/*.* data/external/$(1)/*.*)
+# a profile is built when its dyad has data (the default always has: it is committed)
+PROFILES := $(foreach p,$(ALL_PROFILES),$(if $(or $(filter default,$(p)),$(call has_data,$(call dyad_of,$(p)))),$(p)))
+SKIPPED := $(filter-out $(PROFILES),$(ALL_PROFILES))
 REPORT_NAMES := $(foreach p,$(PROFILES),$(call report_of,$(p)))
 COVERAGE_DYADS := $(patsubst data/raw/%/official_counts.csv,%,$(wildcard data/raw/*/official_counts.csv))
 REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html) $(foreach d,$(COVERAGE_DYADS),reports/$(d)--coverage.html)
@@ -43,6 +47,7 @@ help: ## show this help
 	@echo "Escalation-cycle datasets and reports. Targets:"
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "Reports built: $(REPORTS)"
+	@if [ -n "$(SKIPPED)" ]; then echo "Not built for want of data (see data/external/README.md): $(SKIPPED)"; fi
 
 setup: $(STAMP) ## create .venv, install the package (-e .[dev]) and the 'escalation' Jupyter kernel
 
@@ -75,6 +80,13 @@ clean: ## remove processed data and built reports (keeps .venv)
 
 distclean: clean ## also remove .venv
 	rm -rf $(VENV)
+
+# The B'Tselem records are not redistributable: users put their copy here; where the project's
+# shared fixtures are present (CI, developers), this links them instead.
+BTSELEM_FIXTURE := ../shared/fixtures/btselem/fatalities_isr_pse_2000_2023.csv
+data/external/israel-palestinians/fatalities.csv:
+	@if [ -f $(BTSELEM_FIXTURE) ]; then mkdir -p $(@D) && ln -sf $(abspath $(BTSELEM_FIXTURE)) $@ && echo "linked $@ -> $(BTSELEM_FIXTURE)"; \
+	else echo "$@ is missing: see data/external/README.md for how to obtain the B'Tselem records"; exit 1; fi
 
 reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
 	$(PY) -m analysis.build index reports >/dev/null

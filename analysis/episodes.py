@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["episodes", "pause_enders", "pauses", "side_days"]
+__all__ = ["episodes", "pause_enders", "pause_enders_at_least", "pauses", "side_days"]
 
 BOTH = "both"
 
@@ -256,3 +256,34 @@ def pause_enders(
     for side in (a, b):
         table[f"share_{side}"] = table[f"ended_by_{side}"] / table["pauses"].where(table["pauses"] > 0)
     return table.reset_index()
+
+
+def pause_enders_at_least(
+    pause_table: pd.DataFrame,
+    *,
+    sides: Sequence[str],
+    min_lengths: Sequence[int] = (1, 8, 10),
+) -> pd.DataFrame:
+    """Who ends pauses of at least ``n`` days, for each ``n``: cumulative classes, as published
+    by Kanwisher, Haushofer & Biletzki (2009) ("all pauses", "longer than a week" = 8+ days...).
+
+    Censored pauses are left out, as in :func:`pause_enders`.
+
+    Returns
+    -------
+    DataFrame
+        One row per ``n``: ``min_length_days``, ``pauses``, ``ended_by_<side>`` for each side and
+        ``ended_by_both``, and ``share_<side>`` / ``share_both`` of all those pauses.
+    """
+    a, b = sides
+    done = pause_table.loc[~pause_table["left_censored"] & ~pause_table["right_censored"]]
+    rows = []
+    for n in min_lengths:
+        long_enough = done.loc[done["length_days"] >= n, "ended_by"]
+        row = {"min_length_days": n, "pauses": len(long_enough)}
+        for who in (a, b, BOTH):
+            row[f"ended_by_{who}"] = int((long_enough == who).sum())
+        for who in (a, b, BOTH):
+            row[f"share_{who}"] = row[f"ended_by_{who}"] / row["pauses"] if row["pauses"] else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -140,7 +140,10 @@ def rates_around(
             else:
                 row.update({"rate_ratio": np.nan, "ratio_low": np.nan, "ratio_high": np.nan, "p_value": np.nan})
             rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["name", "date", "side", "before_events", "before_days", "after_events", "after_days",
+               "before_rate", "before_low", "before_high", "after_rate", "after_low", "after_high",
+               "rate_ratio", "ratio_low", "ratio_high", "p_value"]
+    return pd.DataFrame(rows, columns=columns).astype({"date": "datetime64[ns]", "side": "string", "name": "string"})
 
 
 def _gaps(t_days: np.ndarray, c_sorted: np.ndarray, ties: str) -> np.ndarray:

@@ -88,3 +88,15 @@ def test_who_ends_pauses_by_length():
 def test_two_sides_required():
     with pytest.raises(ValueError, match="exactly two sides"):
         episodes(sample(), sides=["A", "B", "C"])
+
+
+def test_who_ends_pauses_of_at_least_n_days():
+    from analysis.episodes import pause_enders_at_least
+
+    table = pause_enders_at_least(pauses(sample(), sides=["A", "B"], study_start=day(1), study_end=day(45)),
+                                  sides=["A", "B"], min_lengths=(1, 8, 15)).set_index("min_length_days")
+    # four finished pauses: 1 day (both), 1 day (A), 13 days (A), 18 days (B)
+    assert table.loc[1, ["pauses", "ended_by_A", "ended_by_B", "ended_by_both"]].tolist() == [4, 2, 1, 1]
+    assert table.loc[1, "share_A"] == 0.5
+    assert table.loc[8, ["pauses", "ended_by_A", "ended_by_B"]].tolist() == [2, 1, 1]
+    assert table.loc[15, ["pauses", "ended_by_B", "share_B"]].tolist() == [1, 1, 1.0]

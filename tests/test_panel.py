@@ -46,6 +46,11 @@ def test_rates_around_a_named_day_with_garwood_intervals():
     assert (b["before_events"], b["after_events"], b["rate_ratio"]) == (0, 3, np.inf)
 
 
+def test_rates_with_no_named_day_is_an_empty_table_with_its_columns():
+    table = rates_around(make_events([("a", day(2), "A", "rocket")]), {}, sides=["A"])
+    assert table.empty and {"name", "side", "rate_ratio"} <= set(table.columns)
+
+
 def test_rates_windows_are_clipped_to_the_study():
     events = make_events([("a", day(2), "A", "rocket")])
     table = rates_around(events, {"x": day(3)}, sides=["A"], before_days=10, after_days=10, study_start=day(1), study_end=day(5))
