@@ -19,6 +19,8 @@ SHELL := bash
 MAKEFLAGS += --no-builtin-rules --no-print-directory
 
 PYTHON ?= python3
+# small optimisations (Hawkes likelihoods, Cox models) slow down when BLAS threads compete
+export OPENBLAS_NUM_THREADS ?= 1
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -93,7 +95,7 @@ reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
 
 # Tables each stage writes (data/processed/<report>/<table>.parquet); notebooks take them as
 # <table>_out parameters, and the report as <table>_in.
-EVENT_TABLES := events rejects unmatched_actors excluded load_counts dedup_audit
+EVENT_TABLES := events rejects unmatched_actors excluded load_counts dedup_audit events_undeduped
 CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates
 
 # Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.

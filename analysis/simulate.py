@@ -156,14 +156,13 @@ def hawkes(
     -------
     DataFrame
         Canonical events, with ``t`` (event time in days since ``start``) and ``time_utc``
-        (``start`` + ``t``).
+        (``start`` + ``t``, missing past 2262, where pandas timestamps end).
     """
     alpha = np.asarray(alpha, dtype=float)
     mu = np.asarray(mu, dtype=float)
     if np.max(np.abs(np.linalg.eigvals(alpha))) >= 1:
         raise ValueError("the branching matrix alpha must have spectral radius below 1 (else the process explodes)")
     rng = np.random.default_rng(seed)
-    excitation = np.zeros(2)  # sum of alpha_ij * beta * exp(-beta (t - t_k)) by receiving side i... kept per source j
     state = np.zeros((2, 2))  # state[i, j] = alpha_ij * beta * sum_k exp(-beta (t - t_k^j))
     t = 0.0
     times, marks = [], []
@@ -181,10 +180,11 @@ def hawkes(
             times.append(t)
             marks.append(side)
             state[:, side] += alpha[:, side] * beta
-    del excitation
     times = np.asarray(times)
     names = np.asarray(list(sides), dtype=object)
     frame, order = _table(times, names[np.asarray(marks, dtype=int)] if len(marks) else np.array([], dtype=object), start,
                           extra={"t": times})
-    frame["time_utc"] = pd.Timestamp(start).normalize() + pd.to_timedelta(frame["t"], unit="D")
+    # a time of day only where pandas can hold the timestamp (before 2262); ``t`` always has it
+    representable = frame["t"] < (pd.Timestamp.max - pd.Timestamp(start).normalize()).days
+    frame["time_utc"] = (pd.Timestamp(start).normalize() + pd.to_timedelta(frame["t"].where(representable), unit="D"))
     return conform_events(frame)

@@ -33,7 +33,7 @@ def test_events_notebook_reads_every_listed_source(tmp_path):
         """
     ))
     out = {name: tmp_path / f"{name}.parquet" for name in
-           ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "dedup_audit")}
+           ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "dedup_audit", "events_undeduped")}
     papermill.execute_notebook(
         str(ROOT / "notebooks" / "10-build-events.ipynb"), str(tmp_path / "run.ipynb"),
         parameters={"dyad_spec": str(spec), **{f"{k}_out": str(v) for k, v in out.items()}},

@@ -19,8 +19,10 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     pip_side = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_side = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pip_section[0] == "-e ."
+    conda_side |= {_name(d) for d in pip_section[1:]}  # packages conda-forge lacks come from pip
     assert conda_side == pip_side
-    assert {"pip": ["-e ."]} in env["dependencies"]
 
 
 def test_lock_pins_every_declared_package():

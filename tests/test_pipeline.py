@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.pipeline
 
 SKIP = {".venv", ".git", "data/processed", "reports", ".pytest_cache", "__pycache__"}
-TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "dedup_audit", "cycles", "chains", "episodes",
+TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "dedup_audit", "events_undeduped", "cycles", "chains", "episodes",
           "pauses", "pause_enders", "panel", "response_ratio", "permutation_null", "rates", "coverage", "monthly")
 
 

@@ -1,0 +1,392 @@
+"""Hawkes maximum likelihood: the likelihood against direct sums, the gradient against finite
+differences, parameter recovery on simulated data (tolerances stated), goodness of fit,
+bootstrap, the tick cross-check and the figures."""
+
+import math
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from numpy.testing import assert_allclose  # noqa: E402
+
+from analysis.figures_hawkes import branching_matrix, kernels  # noqa: E402
+from analysis.hawkes import (  # noqa: E402
+    ExplosiveFitWarning,
+    FewEventsWarning,
+    _loglik,
+    _simulate_discrete,
+    bootstrap,
+    fit_hawkes,
+    log_likelihood,
+    time_rescaling,
+)
+from analysis.simulate import hawkes  # noqa: E402
+
+from .conftest import make_events  # noqa: E402
+
+MU = np.array([0.1, 0.05])
+ALPHA = np.array([[0.2, 0.4], [0.3, 0.1]])
+BETA = 0.5
+TRUTH = np.array([*MU, *ALPHA.ravel(), BETA])  # order of fit.params: mu A, mu B, alpha AA, AB, BA, BB, beta
+HORIZON = 20_000
+
+
+@pytest.fixture(scope="module")
+def fits():
+    """Exact-time fits of three seeded realisations (~6,000 events each) of the reference model."""
+    out = []
+    for seed in (2, 3, 4):
+        events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=HORIZON, seed=seed)
+        out.append((events, fit_hawkes(events, sides=["A", "B"], end=float(HORIZON))))
+    return out
+
+
+def _small(t, sides, **kwargs):
+    frame = pd.DataFrame({"t": np.asarray(t, dtype=float), "side": pd.array(sides, dtype="string")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FewEventsWarning)
+        return fit_hawkes(frame, sides=["A", "B"], **kwargs)
+
+
+# --- the likelihood -----------------------------------------------------------------------------
+
+
+def test_log_likelihood_of_two_events_by_hand():
+    # A at t = 1, B at t = 2, window [0, 3]; mu = (0.1, 0.2), alpha = [[0.3, 0.1], [0.4, 0.2]], beta = 1:
+    #   lambda_A(1) = 0.1 (nothing before)
+    #   lambda_B(2) = 0.2 + alpha_BA * 1 * exp(-1) = 0.347151776...
+    #   compensator = (0.1 + 0.2) * 3
+    #               + (alpha_AA + alpha_BA) (1 - exp(-2))  [the A event, 2 days before the end] = 0.605265...
+    #               + (alpha_AB + alpha_BB) (1 - exp(-1))  [the B event, 1 day before the end]  = 0.189636...
+    #   log L = log 0.1 + log 0.347151776 - 0.9 - 0.605265302 - 0.189636168 = -5.055479760879
+    fit = _small([1.0, 2.0], ["A", "B"], start=0.0, end=3.0)
+    value = log_likelihood(fit, mu=[0.1, 0.2], alpha=[[0.3, 0.1], [0.4, 0.2]], beta=1.0)
+    assert_allclose(value, -5.055479760879033, rtol=0, atol=1e-12)
+
+
+def _direct_loglik(t, side, horizon, mu, alpha, beta):
+    """O(N^2) definition: every event against every earlier event, one at a time."""
+    total = 0.0
+    for k in range(len(t)):
+        lam = mu[side[k]]
+        for m in range(len(t)):
+            if t[m] < t[k]:
+                lam += alpha[side[k]][side[m]] * beta * math.exp(-beta * (t[k] - t[m]))
+        total += math.log(lam)
+    total -= (mu[0] + mu[1]) * horizon
+    for m in range(len(t)):
+        for i in (0, 1):
+            total -= alpha[i][side[m]] * (1 - math.exp(-beta * (horizon - t[m])))
+    return total
+
+
+def test_log_likelihood_matches_the_direct_double_sum():
+    events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=400, seed=7)
+    t = events["t"].to_list()
+    side = [0 if s == "A" else 1 for s in events["side"]]
+    # a B event at the very time of an A event: they must not excite each other (t_l < t_k is strict)
+    t.append(t[10])
+    side.append(1 - side[10])
+    fit = _small(t, ["A" if s == 0 else "B" for s in side], start=0.0, end=400.0)
+    for mu, alpha, beta in (([0.1, 0.05], [[0.2, 0.4], [0.3, 0.1]], 0.5), ([0.3, 0.02], [[0.05, 0.9], [0.6, 0.01]], 3.0)):
+        ours = log_likelihood(fit, mu=mu, alpha=alpha, beta=beta)
+        direct = _direct_loglik(t, side, 400.0, mu, alpha, beta)
+        assert_allclose(ours, direct, rtol=0, atol=1e-8)
+
+
+def test_discrete_log_likelihood_matches_the_direct_poisson_sum():
+    # events on days 0, 0, 1, 3 (A) and 1, 1, 4 (B) of a 6-day window
+    rows = [(f"e{i}", f"2024-01-0{d + 1}", s, "other")
+            for i, (d, s) in enumerate([(0, "A"), (0, "A"), (1, "A"), (3, "A"), (1, "B"), (1, "B"), (4, "B")])]
+    events = make_events(rows)
+    with pytest.warns(FewEventsWarning):
+        fit = fit_hawkes(events, sides=["A", "B"], ties="discrete", start="2024-01-01", end="2024-01-06")
+    mu, alpha, beta = np.array([0.3, 0.2]), np.array([[0.2, 0.5], [0.4, 0.1]]), 0.8
+    y = np.zeros((6, 2))
+    for d, s in [(0, 0), (0, 0), (1, 0), (3, 0), (1, 1), (1, 1), (4, 1)]:
+        y[d, s] += 1
+    direct = 0.0
+    for d in range(6):
+        for i in (0, 1):
+            # expected count of day d: background + each earlier day's events through the daily kernel
+            mean = mu[i] + sum(alpha[i, j] * y[e, j] * (1 - math.exp(-beta)) * math.exp(-beta * (d - e - 1))
+                               for e in range(d) for j in (0, 1))
+            direct += y[d, i] * math.log(mean) - mean - math.lgamma(y[d, i] + 1)
+    assert_allclose(log_likelihood(fit, mu=mu, alpha=alpha, beta=beta), direct, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("how", [{}, {"time_col": "date"}, {"time_col": "date", "ties": "discrete"}])
+def test_gradient_matches_finite_differences(how):
+    events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=2_000, seed=3)
+    fit = fit_hawkes(events, sides=["A", "B"], **how)
+    theta = np.array([0.08, 0.07, 0.3, 0.2, 0.25, 0.15, 0.7])  # away from the maximum: no zero gradients
+
+    def value(th):
+        return _loglik(fit._data, th[:2], th[2:6].reshape(2, 2), th[6])
+
+    _, (g_mu, g_alpha, g_beta) = _loglik(fit._data, theta[:2], theta[2:6].reshape(2, 2), theta[6], grad=True)
+    analytic = np.concatenate([g_mu, g_alpha.ravel(), [g_beta]])
+    numeric = np.empty(7)
+    for k in range(7):
+        h = 1e-6 * theta[k]
+        up, down = theta.copy(), theta.copy()
+        up[k] += h
+        down[k] -= h
+        numeric[k] = (value(up) - value(down)) / (2 * h)
+    # central differences: truncation ~h^2 f''' and rounding ~1e-16 |log L| / h, both below 1e-6 here
+    assert_allclose(analytic, numeric, rtol=1e-6)
+
+
+# --- recovery -----------------------------------------------------------------------------------
+
+
+def test_recovers_known_parameters_within_four_standard_errors(fits):
+    # 3 seeds x 7 parameters; a correctly sized standard error puts |z| > 4 with probability
+    # 6e-5 each, so 21 comparisons fail by chance with probability ~0.1%
+    for _, fit in fits:
+        assert fit.converged
+        z = (fit.params["estimate"].to_numpy() - TRUTH) / fit.params["se"].to_numpy()
+        assert np.abs(z).max() < 4, fit.params.assign(z=z)
+    # the standard errors are relative: about 3% for mu A, 8-15% for the alphas at ~6,000 events
+    se = fits[0][1].params["se"].to_numpy() / TRUTH
+    assert (se < 0.2).all()
+
+
+def test_branching_ratio_and_triggered_shares(fits):
+    # truth: spectral radius of [[0.2, 0.4], [0.3, 0.1]] = (0.3 + sqrt(0.01 + 0.48)) / 2 = 0.5;
+    # stationary rates m = (I - alpha)^-1 mu = (0.18333, 0.11667), so the triggered shares are
+    # 1 - 0.1 / 0.18333 = 0.4545 (A) and 1 - 0.05 / 0.11667 = 0.5714 (B); bootstrap standard
+    # errors at this size are ~0.013 (ratio) and ~0.015 (shares): 4 of them allowed
+    for _, fit in fits:
+        assert fit.branching_ratio == pytest.approx(0.5, abs=0.05)
+        shares = fit.triggered.set_index("side")
+        assert shares.loc["A", "triggered_share"] == pytest.approx(0.4545, abs=0.06)
+        assert shares.loc["B", "triggered_share"] == pytest.approx(0.5714, abs=0.06)
+        # score equation for mu at the maximum: sum_k 1 / lambda(t_k) = T, so 1 - mu T / N equals the
+        # declustering shares summed over the source sides (an unconverged fit breaks this)
+        assert_allclose(shares["from_A"] + shares["from_B"], shares["triggered_share"], atol=1e-6)
+    fit = fits[0][1]
+    excitation = fit.excitation.set_index("direction")
+    # alpha_BA: B events per A event
+    assert excitation.loc["A -> B", "alpha"] == fit.alpha[1, 0]
+    assert excitation.loc["B -> A", "alpha"] == fit.alpha[0, 1]
+
+
+def test_jittered_dates_recover_the_parameters(fits):
+    # Cutting times to the day and jittering them blurs lags of a day or less: at beta = 0.5 (mean
+    # delay 2 days) beta comes out ~1 standard error low over seeds; 4 standard errors still hold
+    events = fits[0][0]
+    fit = fit_hawkes(events, sides=["A", "B"], time_col="date")
+    assert fit.times == "jitter" and fit.horizon == (events["date"].max() - events["date"].min()).days + 1
+    z = (fit.params["estimate"].to_numpy() - TRUTH) / fit.params["se"].to_numpy()
+    assert np.abs(z).max() < 4, fit.params.assign(z=z)
+
+
+def test_jitter_is_seeded_and_free_of_row_order(fits):
+    events = fits[0][0].iloc[:1500]
+    first = fit_hawkes(events, sides=["A", "B"], time_col="date", seed=5)
+    again = fit_hawkes(events.sample(frac=1.0, random_state=1), sides=["A", "B"], time_col="date", seed=5)
+    other = fit_hawkes(events, sides=["A", "B"], time_col="date", seed=6)
+    assert_allclose(first._data.t, again._data.t, rtol=0, atol=0)
+    assert first.loglik == again.loglik
+    assert not np.allclose(first._data.t, other._data.t)
+    # each event stays within its own day
+    assert (np.floor(first._data.t) == np.sort((events["date"] - events["date"].min()).dt.days.to_numpy())).all()
+
+
+def test_discrete_model_recovers_its_parameters():
+    # daily counts simulated from the discrete model itself (same-day events do not excite each other)
+    t, marks = _simulate_discrete(MU, ALPHA, BETA, HORIZON, np.random.default_rng(8))
+    events = pd.DataFrame({"date": pd.Timestamp("2000-01-01") + pd.to_timedelta(t, unit="D"),
+                           "side": np.where(marks == 0, "A", "B")})
+    fit = fit_hawkes(events, sides=["A", "B"], ties="discrete", start="2000-01-01",
+                     end=pd.Timestamp("2000-01-01") + pd.Timedelta(days=HORIZON - 1))
+    assert fit.times == "discrete" and fit.horizon == HORIZON
+    z = (fit.params["estimate"].to_numpy() - TRUTH) / fit.params["se"].to_numpy()
+    assert np.abs(z).max() < 4, fit.params.assign(z=z)
+    assert fit.gof["p_value"].min() > 0.01
+
+
+def test_datetime_times_give_the_numeric_fit(fits):
+    # time_utc = 2020-01-01 + t: the same times once converted to days since the window start
+    events = fits[0][0]
+    by_number = fit_hawkes(events, sides=["A", "B"], time_col="t", start=0.0, end=float(HORIZON))
+    by_time = fit_hawkes(events, sides=["A", "B"], time_col="time_utc", start="2020-01-01",
+                         end=pd.Timestamp("2020-01-01") + pd.Timedelta(days=HORIZON - 1))
+    assert by_time.times == "exact" and by_time.horizon == HORIZON
+    assert_allclose(by_time.params["estimate"], by_number.params["estimate"], rtol=1e-6)
+
+
+def test_fixed_decay_is_kept():
+    events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=5_000, seed=1)
+    fit = fit_hawkes(events, sides=["A", "B"], beta=0.5, end=5_000.0)
+    assert fit.beta == 0.5 and fit.beta_fixed
+    assert fit.cov.shape == (6, 6) and np.isnan(fit.params.set_index("label").loc["beta", "se"])
+    # the profile at the true decay is below the joint maximum (beta free adds a parameter)
+    assert fit.loglik <= fit_hawkes(events, sides=["A", "B"], end=5_000.0).loglik + 1e-9
+
+
+# --- goodness of fit ----------------------------------------------------------------------------
+
+
+def test_time_rescaling_is_not_rejected_on_the_true_model(fits):
+    for _, fit in fits:
+        assert fit.gof["p_value"].min() > 0.01, fit.gof
+        increments = time_rescaling(fit)
+        # Exp(1): mean 1 with standard error 1 / sqrt(N) < 0.025 at N > 2,000
+        for side in ("A", "B"):
+            assert increments[side].mean() == pytest.approx(1.0, abs=0.1)
+
+
+def test_time_rescaling_rejects_a_regular_process():
+    # gamma(shape 4) gaps are far more regular than any Hawkes process, whose gaps are at least
+    # as dispersed as Poisson ones: the rescaled gaps cannot look exponential
+    rng = np.random.default_rng(3)
+    gaps = rng.gamma(4.0, 1 / (4 * 0.1), size=(2, 2000))  # mean gap 10 days
+    t = np.cumsum(gaps, axis=1)
+    events = pd.DataFrame({"t": t.ravel(), "side": ["A"] * 2000 + ["B"] * 2000})
+    fit = fit_hawkes(events, sides=["A", "B"], end=float(t[:, -1].min()))
+    assert fit.gof["p_value"].max() < 1e-6
+
+
+def test_time_rescaling_rejects_a_wrong_decay(fits):
+    # the reference data (beta 0.5) fitted with the decay fixed 10 times too fast or too slow
+    events = fits[0][0]
+    for wrong in (5.0, 0.05):
+        fit = fit_hawkes(events, sides=["A", "B"], beta=wrong, end=float(HORIZON))
+        assert fit.gof["p_value"].max() < 1e-4, (wrong, fit.gof)
+
+
+def test_a_trend_is_absorbed_by_a_near_critical_fit_and_flagged():
+    # Poisson events whose rates grow tenfold over the window, with no excitation at all. A
+    # stationary Hawkes model explains the trend by a very slow kernel with branching ratio near
+    # or above 1 (time rescaling does not object); the explosive fit is flagged
+    rng = np.random.default_rng(5)
+    horizon = 10_000.0
+    frames = []
+    for side, (low, high) in (("A", (0.02, 0.4)), ("B", (0.02, 0.2))):
+        t = rng.uniform(0, horizon, rng.poisson(high * horizon))
+        keep = rng.uniform(0, high, len(t)) < low + (high - low) * t / horizon  # thinning to the trend
+        frames.append(pd.DataFrame({"t": t[keep], "side": side}))
+    with pytest.warns(ExplosiveFitWarning, match="branching ratio"):
+        fit = fit_hawkes(pd.concat(frames, ignore_index=True), sides=["A", "B"], end=horizon)
+    assert fit.beta < 0.01  # mean delay over 100 days
+    with pytest.raises(ValueError, match="explodes"):
+        bootstrap(fit, n=2)
+
+
+# --- bootstrap ----------------------------------------------------------------------------------
+
+
+def test_bootstrap_intervals_and_standard_errors():
+    events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=5_000, seed=4)  # ~1,500 events
+    fit = fit_hawkes(events, sides=["A", "B"], end=5_000.0)
+    boot = bootstrap(fit, n=25, seed=3)
+    table = boot.table.set_index("label")
+    assert boot.n_failed == 0 and len(boot.draws) == 25 and boot.draws["converged"].all()
+    assert list(table.index[:7]) == ["mu[A]", "mu[B]", "alpha[A,A]", "alpha[A,B]", "alpha[B,A]", "alpha[B,B]", "beta"]
+    assert (table["ci_low"] <= table["estimate"]).all() and (table["estimate"] <= table["ci_high"]).all()
+    # the spread of 25 refits estimates a standard error to within ~14% (1 / sqrt(2 x 24)); the
+    # observed-information standard errors agree within a factor 1.6 either way (3.5 of those)
+    ratio = table["boot_se"].iloc[:7].to_numpy() / fit.params["se"].to_numpy()
+    assert ((ratio > 1 / 1.6) & (ratio < 1.6)).all(), ratio
+    # 95% intervals from 25 draws are rough; each covers the truth here (seeded, checked)
+    assert ((table["ci_low"].iloc[:7] <= TRUTH) & (TRUTH <= table["ci_high"].iloc[:7])).all()
+
+
+def test_bootstrap_is_seeded_and_keeps_a_fixed_decay():
+    events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=2_000, seed=4)
+    fit = fit_hawkes(events, sides=["A", "B"], beta=0.5, time_col="date")
+    one, two = bootstrap(fit, n=3, seed=9), bootstrap(fit, n=3, seed=9)
+    pd.testing.assert_frame_equal(one.draws, two.draws)
+    assert not one.draws.equals(bootstrap(fit, n=3, seed=10).draws)
+    assert (one.draws["beta"] == 0.5).all()
+    assert one.table.set_index("label").loc["beta", ["ci_low", "ci_high"]].tolist() == [0.5, 0.5]
+
+
+# --- tick cross-check ---------------------------------------------------------------------------
+
+
+def _tick_learner():
+    tick_hawkes = pytest.importorskip("tick.hawkes", reason="tick is not installed (optional dev dependency)")
+    try:
+        # tick 0.8 registers its attributes by parsing docstrings with numpydoc, which it
+        # declares only as a docs extra: without numpydoc no tick object can be built
+        return tick_hawkes.HawkesExpKern(BETA, gofit="likelihood", penalty="none", solver="agd", step=1e-4,
+                                         tol=1e-12, max_iter=5_000)
+    except AttributeError as error:
+        pytest.skip(f"tick is installed but unusable ({error}); tick 0.8 needs numpydoc at run time")
+
+
+def test_fixed_decay_estimates_match_tick(fits):
+    learner = _tick_learner()
+    events = fits[0][0]
+    t = events["t"].to_numpy()
+    is_b = (events["side"] == "B").to_numpy()
+    learner.fit([np.ascontiguousarray(t[~is_b]), np.ascontiguousarray(t[is_b])], start=0.1)
+    # tick's window is [0, last event]: our default end for a numeric time column is the same;
+    # tick's adjacency is our alpha, as its kernels are alpha beta exp(-beta t)
+    ours = fit_hawkes(events, sides=["A", "B"], beta=BETA)
+    assert_allclose(learner.baseline, ours.mu, rtol=0.01)
+    assert_allclose(learner.adjacency, ours.alpha, rtol=0.01)
+
+
+# --- input checks -------------------------------------------------------------------------------
+
+
+def test_input_errors_name_the_problem():
+    events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=300, seed=1)
+    with pytest.raises(ValueError, match="no 'when' column"):
+        fit_hawkes(events, sides=["A", "B"], time_col="when")
+    with pytest.raises(ValueError, match=r"\['C'\] have no events"):
+        fit_hawkes(events, sides=["A", "C"])
+    with pytest.raises(ValueError, match="ties must be one of"):
+        fit_hawkes(events, sides=["A", "B"], ties="drop")
+    with pytest.raises(ValueError, match="needs dates"):
+        fit_hawkes(events, sides=["A", "B"], ties="discrete")  # 't' holds exact times
+    with pytest.raises(ValueError, match="must be a number"):
+        fit_hawkes(events, sides=["A", "B"], start="2020-01-01")
+    coarse = events.assign(date_precision=np.where(np.arange(len(events)) < 3, "month", "day"))
+    with pytest.raises(ValueError, match="3 events are dated only to the week or month"):
+        fit_hawkes(coarse, sides=["A", "B"], time_col="date")
+    with pytest.warns(FewEventsWarning, match="few events"):
+        fit_hawkes(events.iloc[:60], sides=["A", "B"])
+
+
+def test_inputs_are_not_modified(fits):
+    events = fits[0][0].iloc[:800]
+    before = events.copy()
+    fit_hawkes(events, sides=["A", "B"], time_col="date")
+    pd.testing.assert_frame_equal(events, before)
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def test_kernels_draws_the_four_fitted_kernels(fits):
+    fit = fits[0][1]
+    fig = kernels(fit, days=30)
+    ax = fig.axes[0]
+    assert len(ax.lines) == 4
+    # at lag 0 each kernel equals alpha_ij * beta
+    heights = sorted(line.get_ydata()[0] for line in ax.lines)
+    assert_allclose(heights, np.sort(fit.alpha.ravel() * fit.beta))
+    assert ax.get_xlim() == (0.0, 30.0)
+    plt.close(fig)
+
+
+def test_branching_matrix_writes_alpha_in_its_cells(fits):
+    fit = fits[0][1]
+    fig, ax = plt.subplots()
+    assert branching_matrix(fit, ax=ax) is fig
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+    # row = target (triggered side), column = source
+    assert texts == {(i, j): f"{fit.alpha[i, j]:.2f}" for i in (0, 1) for j in (0, 1)}
+    assert "0.5" in ax.get_title()  # branching ratio ~0.50 to two decimals
+    plt.close(fig)
