@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
-from analysis.figures_hawkes import branching_matrix, kernels  # noqa: E402
+from analysis.plots import branching_matrix, kernels  # noqa: E402
 from analysis.hawkes import (  # noqa: E402
     ExplosiveFitWarning,
     FewEventsWarning,

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
 from analysis.cycles import build_cycles  # noqa: E402
-from analysis.figures_survival import hazard_ratios, km_curves  # noqa: E402
+from analysis.plots import hazard_ratios, km_curves  # noqa: E402
 from analysis.survival import (  # noqa: E402
     DroppedRowsWarning,
     FewEventsWarning,
