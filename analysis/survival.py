@@ -78,6 +78,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg, PHRegResults
 from statsmodels.duration.survfunc import SurvfuncRight
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 __all__ = [
     "BANDS",
@@ -87,6 +88,8 @@ __all__ = [
     "FewEventsWarning",
     "KMResult",
     "ShortFollowUpWarning",
+    "UntestableWarning",
+    "FitFailedWarning",
     "SurvivalWarning",
     "cox",
     "kaplan_meier",
@@ -119,6 +122,14 @@ class FewEventsWarning(SurvivalWarning):
 
 class DroppedRowsWarning(SurvivalWarning):
     """Rows were left out of an estimate because a value it needs is missing."""
+
+
+class FitFailedWarning(SurvivalWarning):
+    """A model that did not converge to finite estimates; its table holds missing values."""
+
+
+class UntestableWarning(SurvivalWarning):
+    """A test that the data cannot support (e.g. proportional hazards when all responses tie)."""
 
 
 class ShortFollowUpWarning(SurvivalWarning):
@@ -632,10 +643,25 @@ def cox(
                       FewEventsWarning, stacklevel=2)
     model = PHReg(durations, design, status=events.astype(float), ties=ties,
                   strata=None if strata is None else frame[strata].astype(str).to_numpy())
-    results = model.fit()
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)  # reported below, in our words
+        results = model.fit()
     params = np.asarray(results.params, dtype=float)
     se = np.asarray(results.bse, dtype=float)
     ci = np.asarray(results.conf_int(alpha=alpha), dtype=float)
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    for w in caught:  # other warnings pass through unchanged
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if not converged or not np.all(np.isfinite(params)) or not np.all(np.isfinite(se)):
+        warnings.warn(
+            "the Cox fit did not converge to finite estimates: a covariate probably separates the "
+            "responses (e.g. every trigger with it was answered first); drop or merge it. "
+            "The estimates are set to missing",
+            FitFailedWarning,
+            stacklevel=2,
+        )
+        params, se, ci = np.full_like(params, np.nan), np.full_like(se, np.nan), np.full_like(ci, np.nan)
     table = pd.DataFrame({
         "term": list(design.columns), "coef": params, "se": se, "hr": np.exp(params),
         "lower": np.exp(ci[:, 0]), "upper": np.exp(ci[:, 1]), "z": params / se,
@@ -723,17 +749,21 @@ def ph_test(cox_result: CoxResult, *, transform: str = "km") -> pd.DataFrame:
         (correlation of ``g`` with the scaled residuals; empty for GLOBAL), ``chi2``, ``df``,
         ``p``. A small ``p`` says the hazard ratio changes with the time since the trigger.
 
-    Raises
-    ------
-    ValueError
-        If all responses happen at the same ``g(t)`` (nothing to trend against).
+    Warns
+    -----
+    UntestableWarning
+        If all responses happen at the same ``g(t)`` (nothing to trend against): the table then
+        has the terms with missing statistics, so a report can say the check was not possible.
     """
     times, g, resid, cov = _schoenfeld_parts(cox_result, transform)
     d = len(times)
     centred = g - g.mean()
     s_gg = float(centred @ centred)
     if d < 2 or s_gg <= 0:
-        raise ValueError("the responses all happen at one time: proportional hazards cannot be checked")
+        warnings.warn("the responses all happen at one time: proportional hazards cannot be checked",
+                      UntestableWarning, stacklevel=2)
+        terms = list(cox_result.table["term"])
+        return pd.DataFrame({"term": terms, "rho": np.nan, "chi2": np.nan, "df": 1, "p": np.nan})
     beta = np.asarray(cox_result.results.params, dtype=float)
     u = centred @ resid  # sum_k (g_k - mean g) r_k
     vu = cov @ u

@@ -417,3 +417,27 @@ def test_hazard_ratios_forest_plot():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["treat[placebo]"]
     assert any("4.52" in t.get_text() for t in ax.texts)  # 1 / 0.2210887
     plt.close(fig)
+
+
+def test_ph_test_warns_when_every_response_is_at_one_time():
+    from analysis.survival import UntestableWarning
+
+    # every trigger answered after exactly 1 day: nothing to trend against
+    cycles = pd.DataFrame({"interval_days": [1, 1, 1, 1, 1, 1, 2, 3], "censored": [False] * 6 + [True, True],
+                           "x": [0.0, 1.0, 2.0, 0.5, 1.5, 3.0, 1.0, 0.0]})
+    with pytest.warns(FewEventsWarning):
+        fit = cox(cycles, covariates=["x"])
+    with pytest.warns(UntestableWarning, match="cannot be checked"):
+        table = ph_test(fit)
+    assert table["term"].tolist() == ["x"] and table["p"].isna().all()
+
+
+def test_a_separating_covariate_is_reported_not_hidden():
+    from analysis.survival import FitFailedWarning
+
+    # x = 1 exactly for the triggers answered first: the likelihood grows without bound in beta
+    cycles = pd.DataFrame({"interval_days": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+                           "censored": [False] * 12, "x": [1] * 6 + [0] * 6})
+    with pytest.warns(FitFailedWarning, match="did not converge"):
+        fit = cox(cycles, covariates=["x"])
+    assert fit.table["hr"].isna().all() or not np.isfinite(fit.table["coef"]).all()
