@@ -30,6 +30,7 @@ DEFAULT_DYAD := us-iran-proxies
 PAPERMILL := $(BIN)/papermill --kernel $(KERNEL) --cwd . --log-level WARNING --no-progress-bar
 
 ANALYSIS := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
+STAGES := events cycles timing reaction hawkes replication report
 ALL_PROFILES := $(basename $(notdir $(wildcard notebooks/params/*.yaml)))
 report_of = $(if $(filter default,$(1)),$(DEFAULT_DYAD),$(1))
 dyad_of = $(firstword $(subst --, ,$(1)))
@@ -41,6 +42,7 @@ REPORT_NAMES := $(foreach p,$(PROFILES),$(call report_of,$(p)))
 COVERAGE_DYADS := $(patsubst data/raw/%/official_counts.csv,%,$(wildcard data/raw/*/official_counts.csv))
 REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html) $(foreach d,$(COVERAGE_DYADS),reports/$(d)--coverage.html)
 CYCLES := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/cycles.parquet)
+MODELS := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/km_summary.parquet data/processed/$(r)/hawkes_params.parquet)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data reports test lab bench clean distclean lock
@@ -63,7 +65,7 @@ $(STAMP): pyproject.toml requirements.lock
 lock: $(STAMP) ## re-pin requirements.lock from the packages installed in .venv
 	$(BIN)/pip freeze --exclude-editable | LC_ALL=C sort > requirements.lock
 
-data: $(CYCLES) ## build the processed tables (data/processed/<report>/*.parquet)
+data: $(CYCLES) $(MODELS) ## build the processed tables (data/processed/<report>/*.parquet)
 
 reports: reports/index.html ## build every report (reports/<dyad>.html) and reports/index.html
 
@@ -97,6 +99,8 @@ reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
 # <table>_out parameters, and the report as <table>_in.
 EVENT_TABLES := events rejects unmatched_actors excluded load_counts dedup_audit events_undeduped
 CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates
+TIMING_TABLES := km_curve km_summary cox ph_test
+HAWKES_TABLES := hawkes_params hawkes_excitation hawkes_triggered hawkes_gof hawkes_bootstrap
 
 # Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.
 define REPORT_RULES
@@ -104,12 +108,14 @@ $(1)_P := data/processed/$(1)
 $(1)_RAW := dyads/$(3).yaml $$(shell find data/raw/$(3) data/external/$(3) -type f -name '*.*' -not -name '*.md' 2>/dev/null | LC_ALL=C sort)
 $(1)_EVENTS := $$(foreach t,$(EVENT_TABLES),$$($(1)_P)/$$(t).parquet)
 $(1)_CYCLES := $$(foreach t,$(CYCLE_TABLES),$$($(1)_P)/$$(t).parquet)
+$(1)_TIMING := $$(foreach t,$(TIMING_TABLES),$$($(1)_P)/$$(t).parquet)
+$(1)_HAWKES := $$(foreach t,$(HAWKES_TABLES),$$($(1)_P)/$$(t).parquet)
 
 $$($(1)_P)/params/.stamp: $(2) analysis/build.py $(STAMP)
 	$(PY) -m analysis.build split-params $(2) $$($(1)_P)/params >/dev/null
 	touch $$@
 
-$$($(1)_P)/params/events.yaml $$($(1)_P)/params/cycles.yaml $$($(1)_P)/params/report.yaml: $$($(1)_P)/params/.stamp ;
+$$(foreach stage,$(STAGES),$$($(1)_P)/params/$$(stage).yaml): $$($(1)_P)/params/.stamp ;
 
 $$($(1)_EVENTS) &: notebooks/10-build-events.ipynb $$($(1)_P)/params/events.yaml $$($(1)_RAW) $(ANALYSIS) $(STAMP)
 	@echo "events  -> $$($(1)_P)/events.parquet"
@@ -123,11 +129,23 @@ $$($(1)_CYCLES) &: notebooks/20-build-cycles.ipynb $$($(1)_P)/params/cycles.yaml
 	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
 	  $$(foreach t,$(CYCLE_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
 
-reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_RAW) $(ANALYSIS) $(STAMP)
+$$($(1)_TIMING) &: notebooks/30-retaliation-timing.ipynb $$($(1)_P)/params/timing.yaml $$($(1)_P)/events.parquet $$($(1)_P)/cycles.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+	@echo "timing  -> $$($(1)_P)/km_summary.parquet"
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/30-retaliation-timing.ipynb -f $$($(1)_P)/params/timing.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet -p cycles_in $$($(1)_P)/cycles.parquet \
+	  $$(foreach t,$(TIMING_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
+
+$$($(1)_HAWKES) &: notebooks/32-hawkes.ipynb $$($(1)_P)/params/hawkes.yaml $$($(1)_P)/events.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+	@echo "hawkes  -> $$($(1)_P)/hawkes_params.parquet"
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/32-hawkes.ipynb -f $$($(1)_P)/params/hawkes.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
+	  $$(foreach t,$(HAWKES_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
+
+reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_HAWKES) $$($(1)_RAW) $(ANALYSIS) $(STAMP)
 	@echo "report  -> $$@"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/$(1).ipynb -f $$($(1)_P)/params/report.yaml \
 	  -p dyad_spec dyads/$(3).yaml -p profile $(2) \
-	  $$(foreach t,$(EVENT_TABLES) $(CYCLE_TABLES),-p $$(t)_in $$($(1)_P)/$$(t).parquet)
+	  $$(foreach t,$(EVENT_TABLES) $(CYCLE_TABLES) $(TIMING_TABLES) $(HAWKES_TABLES),-p $$(t)_in $$($(1)_P)/$$(t).parquet)
 	$(PY) -m analysis.build scrub $$($(1)_P)/notebooks/$(1).ipynb --title "$(1): escalation-cycle report"
 	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
 	  --output-dir reports --output $(1) $$($(1)_P)/notebooks/$(1).ipynb

@@ -1,8 +1,9 @@
 """Build steps that ``make`` calls between notebook runs.
 
 ``python -m analysis.build split-params PROFILE OUTDIR``
-    Write one parameter file per notebook stage (``events.yaml``, ``cycles.yaml``,
-    ``report.yaml``): the profile's ``common`` section merged with the stage's own. A file is
+    Write one parameter file per notebook stage (``events.yaml``, ``cycles.yaml``, ...,
+    ``report.yaml``; see :data:`STAGES`): the profile's ``common`` section merged with the
+    stage's own. A file is
     rewritten only when its content changes, so editing one stage's parameter leaves the other
     stages' files, and so their outputs, untouched.
 ``python -m analysis.build scrub NOTEBOOK [--title TITLE]``
@@ -25,8 +26,9 @@ import yaml
 
 __all__ = ["STAGES", "scrub_run", "split_params", "write_index"]
 
-#: Notebook stages and the profile section each reads.
-STAGES = ("events", "cycles", "report")
+#: Notebook stages and the profile section each reads: 10-build-events, 20-build-cycles,
+#: 30-retaliation-timing, 31-reaction-functions, 32-hawkes, 33-replications, 40-report.
+STAGES = ("events", "cycles", "timing", "reaction", "hawkes", "replication", "report")
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -66,7 +68,7 @@ def split_params(profile: str | Path, outdir: str | Path) -> dict[str, bool]:
             raise ValueError(f"{profile}: section '{stage}' repeats common key(s) {clash}")
         merged = {**common, **own}
         text = f"# generated from {profile.as_posix()} (sections common + {stage}); edit that file\n"
-        text += yaml.safe_dump(merged, sort_keys=True, allow_unicode=True)
+        text += yaml.safe_dump(merged, sort_keys=False, allow_unicode=True)  # the author's order (it can matter)
         written[stage] = _write_if_changed(Path(outdir) / f"{stage}.yaml", text)
     return written
 

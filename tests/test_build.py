@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from analysis.build import split_params, scrub_run, write_index
+from analysis.build import STAGES, scrub_run, split_params, write_index
 
 PROFILE = """\
 common:
@@ -20,13 +20,13 @@ def test_split_params_rewrites_only_changed_stages(tmp_path):
     profile = tmp_path / "p.yaml"
     profile.write_text(PROFILE)
     out = tmp_path / "params"
-    assert split_params(profile, out) == {"events": True, "cycles": True, "report": True}
+    assert split_params(profile, out) == {stage: True for stage in STAGES}
     assert "window_days: 30" in (out / "cycles.yaml").read_text()
     assert "shared: 1" in (out / "report.yaml").read_text()
     mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     os.utime(out / "events.yaml", ns=(1, 1))  # an old file, to see whether it is rewritten
     profile.write_text(PROFILE.replace("window_days: 30", "window_days: 14"))
-    assert split_params(profile, out) == {"events": False, "cycles": True, "report": False}
+    assert split_params(profile, out) == {stage: stage == "cycles" for stage in STAGES}
     assert (out / "events.yaml").stat().st_mtime_ns == 1
     assert (out / "report.yaml").stat().st_mtime_ns == mtimes["report.yaml"]
     assert "window_days: 14" in (out / "cycles.yaml").read_text()
