@@ -42,7 +42,7 @@ REPORT_NAMES := $(foreach p,$(PROFILES),$(call report_of,$(p)))
 COVERAGE_DYADS := $(patsubst data/raw/%/official_counts.csv,%,$(wildcard data/raw/*/official_counts.csv))
 REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html) $(foreach d,$(COVERAGE_DYADS),reports/$(d)--coverage.html)
 CYCLES := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/cycles.parquet)
-MODELS := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/km_summary.parquet data/processed/$(r)/hawkes_params.parquet)
+MODELS := $(foreach r,$(REPORT_NAMES),$(foreach t,km_summary var_granger hawkes_params replication_comparison,data/processed/$(r)/$(t).parquet))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data reports test lab bench clean distclean lock
@@ -101,6 +101,9 @@ EVENT_TABLES := events rejects unmatched_actors excluded load_counts dedup_audit
 CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates
 TIMING_TABLES := km_curve km_summary cox ph_test
 HAWKES_TABLES := hawkes_params hawkes_excitation hawkes_triggered hawkes_gof hawkes_bootstrap
+REACTION_TABLES := reaction_coefficients reaction_tests var_adf var_lag_order var_granger var_irf
+REPLICATION_TABLES := replication_granger replication_pauses replication_comparison
+MODEL_TABLES := $(TIMING_TABLES) $(REACTION_TABLES) $(HAWKES_TABLES) $(REPLICATION_TABLES)
 
 # Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.
 define REPORT_RULES
@@ -110,6 +113,8 @@ $(1)_EVENTS := $$(foreach t,$(EVENT_TABLES),$$($(1)_P)/$$(t).parquet)
 $(1)_CYCLES := $$(foreach t,$(CYCLE_TABLES),$$($(1)_P)/$$(t).parquet)
 $(1)_TIMING := $$(foreach t,$(TIMING_TABLES),$$($(1)_P)/$$(t).parquet)
 $(1)_HAWKES := $$(foreach t,$(HAWKES_TABLES),$$($(1)_P)/$$(t).parquet)
+$(1)_REACTION := $$(foreach t,$(REACTION_TABLES),$$($(1)_P)/$$(t).parquet)
+$(1)_REPLICATION := $$(foreach t,$(REPLICATION_TABLES),$$($(1)_P)/$$(t).parquet)
 
 $$($(1)_P)/params/.stamp: $(2) analysis/build.py $(STAMP)
 	$(PY) -m analysis.build split-params $(2) $$($(1)_P)/params >/dev/null
@@ -141,11 +146,23 @@ $$($(1)_HAWKES) &: notebooks/32-hawkes.ipynb $$($(1)_P)/params/hawkes.yaml $$($(
 	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
 	  $$(foreach t,$(HAWKES_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
 
-reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_HAWKES) $$($(1)_RAW) $(ANALYSIS) $(STAMP)
+$$($(1)_REACTION) &: notebooks/31-reaction-functions.ipynb $$($(1)_P)/params/reaction.yaml $$($(1)_P)/panel.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+	@echo "reaction -> $$($(1)_P)/var_granger.parquet"
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/31-reaction-functions.ipynb -f $$($(1)_P)/params/reaction.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p panel_in $$($(1)_P)/panel.parquet \
+	  $$(foreach t,$(REACTION_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
+
+$$($(1)_REPLICATION) &: notebooks/33-replications.ipynb $$($(1)_P)/params/replication.yaml $$($(1)_P)/events.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+	@echo "replication -> $$($(1)_P)/replication_comparison.parquet"
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/33-replications.ipynb -f $$($(1)_P)/params/replication.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
+	  $$(foreach t,$(REPLICATION_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
+
+reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_REACTION) $$($(1)_HAWKES) $$($(1)_REPLICATION) $$($(1)_RAW) $(ANALYSIS) $(STAMP)
 	@echo "report  -> $$@"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/$(1).ipynb -f $$($(1)_P)/params/report.yaml \
 	  -p dyad_spec dyads/$(3).yaml -p profile $(2) \
-	  $$(foreach t,$(EVENT_TABLES) $(CYCLE_TABLES) $(TIMING_TABLES) $(HAWKES_TABLES),-p $$(t)_in $$($(1)_P)/$$(t).parquet)
+	  $$(foreach t,$(filter-out events_undeduped,$(EVENT_TABLES)) $(CYCLE_TABLES) $(MODEL_TABLES),-p $$(t)_in $$($(1)_P)/$$(t).parquet)
 	$(PY) -m analysis.build scrub $$($(1)_P)/notebooks/$(1).ipynb --title "$(1): escalation-cycle report"
 	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
 	  --output-dir reports --output $(1) $$($(1)_P)/notebooks/$(1).ipynb

@@ -104,6 +104,8 @@ from scipy import optimize, special, stats
 from analysis.simulate import hawkes as simulate_hawkes
 
 __all__ = [
+    "kernel_values",
+    "params_matrix",
     "BETA_GRID",
     "TIE_RULES",
     "ExplosiveFitWarning",
@@ -499,12 +501,32 @@ class HawkesFit:
         exp(-beta lag)`` (continuous), or for the discrete model the expected side-``i`` events
         on the day ``lag >= 1`` days after a side-``j`` event, ``alpha_ij (1 - exp(-beta))
         exp(-beta (lag - 1))``."""
-        lags = np.asarray(lags, dtype=float)
-        if self.times == "discrete":
-            shape = np.where(lags >= 1, -np.expm1(-self.beta) * np.exp(-self.beta * (lags - 1)), 0.0)
-        else:
-            shape = np.where(lags >= 0, self.beta * np.exp(-self.beta * lags), 0.0)
-        return shape[:, None, None] * self.alpha[None, :, :]
+        return kernel_values(self.alpha, self.beta, lags, discrete=self.times == "discrete")
+
+
+def kernel_values(alpha, beta: float, lags, *, discrete: bool = False) -> np.ndarray:
+    """Kernels at ``lags`` (days): array ``[lag, i, j]`` of ``alpha_ij beta exp(-beta lag)``
+    (continuous), or for the discrete model the expected side-``i`` events on the day
+    ``lag >= 1`` days after a side-``j`` event, ``alpha_ij (1 - exp(-beta)) exp(-beta (lag - 1))``."""
+    lags = np.asarray(lags, dtype=float)
+    if discrete:
+        shape = np.where(lags >= 1, -np.expm1(-beta) * np.exp(-beta * (lags - 1)), 0.0)
+    else:
+        shape = np.where(lags >= 0, beta * np.exp(-beta * lags), 0.0)
+    return shape[:, None, None] * np.asarray(alpha, dtype=float)[None, :, :]
+
+
+def params_matrix(params: pd.DataFrame) -> tuple[list[str], np.ndarray, float]:
+    """Sides, the branching matrix ``alpha[target, source]`` and ``beta`` from a parameter
+    table (``HawkesFit.params``: ``parameter``, ``target``, ``source``, ``estimate``)."""
+    mu = params[params["parameter"] == "mu"]
+    sides = [str(s) for s in mu["target"]]
+    index = {s: k for k, s in enumerate(sides)}
+    alpha = np.zeros((len(sides), len(sides)))
+    for row in params[params["parameter"] == "alpha"].itertuples():
+        alpha[index[str(row.target)], index[str(row.source)]] = row.estimate
+    beta = float(params.loc[params["parameter"] == "beta", "estimate"].iloc[0])
+    return sides, alpha, beta
 
 
 def log_likelihood(fit: HawkesFit, *, mu=None, alpha=None, beta: float | None = None) -> float:

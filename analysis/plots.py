@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # result types, for annotations only
-    from analysis.hawkes import HawkesBootstrap, HawkesFit
+    from analysis.reaction import ReactionResult
     from analysis.survival import CoxResult, KMResult
 
-__all__ = ["branching_matrix", "coverage", "hazard_ratios", "kernels", "km_curves", "monthly_bars", "null_distributions", "timeline", "weekly_counts"]
+__all__ = ["branching_matrix", "coverage", "hazard_ratios", "impulse_responses", "kernels", "km_curves", "monthly_bars", "null_distributions", "reaction_coefficients", "timeline", "weekly_counts"]
 
 _FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
 
@@ -360,10 +360,11 @@ _KERNEL_STYLES = {(0, 0): ("#1f4e79", "-"), (1, 0): ("#1f4e79", "--"), (1, 1): (
 
 
 def kernels(
-    fit: HawkesFit,
+    params: pd.DataFrame,
     *,
     days: float = 30.0,
     labels: Mapping[str, str] | None = None,
+    discrete: bool = False,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """The four fitted kernels ``alpha_ij beta exp(-beta t)`` against the lag in days.
@@ -376,25 +377,30 @@ def kernels(
 
     Parameters
     ----------
-    fit : HawkesFit
+    params : DataFrame
+        A Hawkes parameter table (``HawkesFit.params``, or as stored by the 32-hawkes notebook).
     days : float
         Longest lag shown.
     labels : mapping, optional
         Side key -> label in the legend.
+    discrete : bool
+        Whether the fit was the discrete (daily counts) model.
     ax : Axes, optional
         Where to draw; a new 7 x 4 inch figure by default.
     """
+    from analysis.hawkes import kernel_values, params_matrix
+
     labels = dict(labels or {})
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4))
     else:
         fig = ax.figure
-    discrete = fit.times == "discrete"
+    sides, alpha, beta = params_matrix(params)
     lags = np.arange(1, int(days) + 1, dtype=float) if discrete else np.linspace(0.0, days, 301)
-    values = fit.kernel(lags)
-    names = [labels.get(s, s) for s in fit.sides]
+    values = kernel_values(alpha, beta, lags, discrete=discrete)
+    names = [labels.get(s, s) for s in sides]
     for (i, j), (color, style) in _KERNEL_STYLES.items():
-        label = f"{names[j]} \u2192 {names[i]} (\u03b1 = {fit.alpha[i, j]:.2f})"
+        label = f"{names[j]} \u2192 {names[i]} (\u03b1 = {alpha[i, j]:.2f})"
         if discrete:
             ax.step(lags, values[:, i, j], where="mid", color=color, linestyle=style, label=label)
         else:
@@ -403,15 +409,15 @@ def kernels(
     ax.set_ylim(bottom=0)
     ax.set_xlabel("days after the source event")
     ax.set_ylabel("expected events per day" if discrete else "added intensity (events per day)")
-    ax.set_title(f"Fitted kernels (\u03b2 = {fit.beta:.3g} per day, mean delay {1 / fit.beta:.3g} days)")
+    ax.set_title(f"Fitted kernels (\u03b2 = {beta:.3g} per day, mean delay {1 / beta:.3g} days)")
     ax.legend(frameon=False)
     return fig
 
 
 def branching_matrix(
-    fit: HawkesFit,
+    params: pd.DataFrame,
     *,
-    boot: HawkesBootstrap | None = None,
+    bootstrap: pd.DataFrame | None = None,
     labels: Mapping[str, str] | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
@@ -419,40 +425,135 @@ def branching_matrix(
 
     Rows are the triggered (target) side, columns the triggering (source) side: the cell in
     row B, column A is the expected number of B events one A event triggers. The title gives
-    the branching ratio (spectral radius). With ``boot``, each cell also shows its percentile
-    interval.
+    the branching ratio (spectral radius). With ``bootstrap``, each cell also shows its
+    percentile interval.
 
     Parameters
     ----------
-    fit : HawkesFit
-    boot : HawkesBootstrap, optional
-        A bootstrap of ``fit`` (:func:`analysis.hawkes.bootstrap`).
+    params : DataFrame
+        A Hawkes parameter table (``HawkesFit.params``).
+    bootstrap : DataFrame, optional
+        A bootstrap table (``HawkesBootstrap.table``: ``label``, ``ci_low``, ``ci_high``).
     labels : mapping, optional
         Side key -> axis label.
     ax : Axes, optional
         Where to draw; a new 4.5 x 4 inch figure by default.
     """
+    from analysis.hawkes import params_matrix
+
     labels = dict(labels or {})
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 4))
     else:
         fig = ax.figure
-    names = [labels.get(s, s) for s in fit.sides]
-    top = max(1.0, float(fit.alpha.max()))
-    image = ax.imshow(fit.alpha, cmap="Reds", vmin=0, vmax=top)
-    intervals = boot.table.set_index("label") if boot is not None else None
-    for i, target in enumerate(fit.sides):
-        for j, source in enumerate(fit.sides):
-            value = fit.alpha[i, j]
+    sides, alpha, _ = params_matrix(params)
+    names = [labels.get(s, s) for s in sides]
+    top = max(1.0, float(alpha.max()))
+    image = ax.imshow(alpha, cmap="Reds", vmin=0, vmax=top)
+    intervals = bootstrap.set_index("label") if bootstrap is not None else None
+    for i, target in enumerate(sides):
+        for j, source in enumerate(sides):
+            value = alpha[i, j]
             text = f"{value:.2f}"
             if intervals is not None:
                 row = intervals.loc[f"alpha[{target},{source}]"]
                 text += f"\n[{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
             ax.text(j, i, text, ha="center", va="center", color="white" if value > 0.6 * top else "black")
-    ax.set_xticks([0, 1], names)
-    ax.set_yticks([0, 1], names)
+    ax.set_xticks(range(len(sides)), names)
+    ax.set_yticks(range(len(sides)), names)
     ax.set_xlabel("source (triggering side)")
     ax.set_ylabel("target (triggered side)")
-    ax.set_title(f"Branching matrix (ratio {fit.branching_ratio:.2f})")
+    ax.set_title(f"Branching matrix (ratio {np.max(np.abs(np.linalg.eigvals(alpha))):.2f})")
     fig.colorbar(image, ax=ax, label="events triggered per source event")
+    return fig
+
+
+def impulse_responses(
+    irf: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    unit: str = "days",
+    title: str | None = None,
+) -> plt.Figure:
+    """Impulse responses with their bands: a grid, response in rows and impulse in columns.
+
+    Parameters
+    ----------
+    irf : DataFrame
+        ``impulse``, ``response``, ``period``, ``irf``, ``lower``, ``upper`` (``VarResult.irf``,
+        or as stored by the 31-reaction-functions notebook).
+    labels : mapping, optional
+        Side key -> label in the panel titles.
+    unit : str
+        What a period is ("days" or "weeks").
+    title : str, optional
+        The figure's title.
+    """
+    labels = dict(labels or {})
+    sides = list(dict.fromkeys(irf["impulse"]))
+    k = len(sides)
+    fig, axes = plt.subplots(k, k, figsize=(3.2 * k, 2.4 * k), sharex=True, squeeze=False)
+    for i, response in enumerate(sides):
+        for j, impulse in enumerate(sides):
+            rows = irf[(irf["impulse"] == impulse).to_numpy() & (irf["response"] == response).to_numpy()]
+            ax = axes[i, j]
+            ax.fill_between(rows["period"], rows["lower"], rows["upper"], color=_FALLBACK_COLORS[0], alpha=0.2, linewidth=0)
+            ax.plot(rows["period"], rows["irf"], color=_FALLBACK_COLORS[0], linewidth=1.2)
+            ax.axhline(0, color="0.3", linewidth=0.6)
+            ax.set_title(f"{labels.get(impulse, impulse)} \u2192 {labels.get(response, response)}", fontsize=8)
+            ax.tick_params(labelsize=7)
+            if i == k - 1:
+                ax.set_xlabel(f"{unit} after the shock", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def reaction_coefficients(reaction_result: ReactionResult, *, ax: plt.Axes | None = None) -> plt.Figure:
+    """Rate (or odds) ratios of the lag windows with their intervals, on a log axis.
+
+    Trigger windows are drawn in red, the responder's own windows in grey; calendar effects and
+    the intercept are left out. A ratio of 1 (the vertical line) is no effect.
+
+    Parameters
+    ----------
+    reaction_result : ReactionResult
+        Output of :func:`analysis.reaction.reaction_function`.
+    ax : Axes, optional
+        Where to draw; a new figure by default.
+    """
+    table = reaction_result.coefficients
+    lags = table[table["block"].isin(["trigger", "own"]).to_numpy()].iloc[::-1]
+    logit = reaction_result.family == "logit"
+    ratio, low, high = ("odds_ratio", "or_low", "or_high") if logit else ("irr", "irr_low", "irr_high")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.5, 0.45 * len(lags) + 1.2))
+    else:
+        fig = ax.figure
+    y = np.arange(len(lags))
+    colors = [_FALLBACK_COLORS[1] if b == "trigger" else "0.45" for b in lags["block"]]
+    ax.hlines(y, lags[low], lags[high], colors=colors, linewidth=1.5)
+    ax.scatter(lags[ratio], y, color=colors, s=18, zorder=3)
+    ax.axvline(1.0, color="0.3", linewidth=0.6, linestyle=":")
+    ax.set_xscale("log")
+    # ratios read as plain numbers (0.8, 1, 1.5), not powers of ten
+    low_lim, high_lim = ax.get_xlim()
+    nice = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100])
+    shown = nice[(nice >= low_lim) & (nice <= high_lim)]
+    if len(shown) > 7:  # keep every other tick, always with 1
+        shown = shown[(np.arange(len(shown)) - int(np.argmin(np.abs(np.log(shown))))) % 2 == 0]
+    ax.set_xticks(shown, [f"{v:g}" for v in shown])
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+    ax.set_xlim(low_lim, high_lim)
+    ax.set_yticks(y, list(lags["term"]), fontsize=8)
+    kind = "odds ratio" if logit else "incidence-rate ratio"
+    ax.set_xlabel(f"{kind} per unit of the window sum (HAC {100 * reaction_result.ci_level:g}% interval)", fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title(
+        f"{reaction_result.responder} {reaction_result.outcome} on {reaction_result.trigger} ({reaction_result.family}); "
+        f"trigger windows jointly: p = {reaction_result.wald_p:.3g}",
+        fontsize=8,
+    )
+    fig.tight_layout()
     return fig

@@ -371,7 +371,7 @@ def test_inputs_are_not_modified(fits):
 
 def test_kernels_draws_the_four_fitted_kernels(fits):
     fit = fits[0][1]
-    fig = kernels(fit, days=30)
+    fig = kernels(fit.params, days=30)
     ax = fig.axes[0]
     assert len(ax.lines) == 4
     # at lag 0 each kernel equals alpha_ij * beta
@@ -384,9 +384,18 @@ def test_kernels_draws_the_four_fitted_kernels(fits):
 def test_branching_matrix_writes_alpha_in_its_cells(fits):
     fit = fits[0][1]
     fig, ax = plt.subplots()
-    assert branching_matrix(fit, ax=ax) is fig
+    assert branching_matrix(fit.params, ax=ax) is fig
     texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
     # row = target (triggered side), column = source
     assert texts == {(i, j): f"{fit.alpha[i, j]:.2f}" for i in (0, 1) for j in (0, 1)}
     assert "0.5" in ax.get_title()  # branching ratio ~0.50 to two decimals
     plt.close(fig)
+
+
+def test_params_table_round_trips_to_the_fit(fits):
+    from analysis.hawkes import params_matrix
+
+    fit = fits[0][1]
+    sides, alpha, beta = params_matrix(fit.params)
+    assert sides == list(fit.sides) and beta == fit.beta
+    assert_allclose(alpha, fit.alpha)

@@ -18,7 +18,8 @@ from tests.conftest import ROOT
 
 pytestmark = pytest.mark.pipeline
 
-SKIP = {".venv", ".git", "data/processed", "reports", ".pytest_cache", "__pycache__"}
+# the default data only: user downloads under data/external (e.g. B'Tselem records) are not copied
+SKIP = {".venv", ".git", "data/processed", "data/external", "reports", ".pytest_cache", "__pycache__"}
 TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "dedup_audit", "events_undeduped", "cycles", "chains", "episodes",
           "pauses", "pause_enders", "panel", "response_ratio", "permutation_null", "rates", "coverage", "monthly")
 
@@ -31,7 +32,7 @@ def _copy_project(dest):
         os.makedirs(dest / rel, exist_ok=True)
         for name in files:
             shutil.copy2(os.path.join(folder, name), dest / rel / name)
-    for folder in ("data/processed", "reports"):
+    for folder in ("data/processed", "data/external", "reports"):
         (dest / folder).mkdir(parents=True, exist_ok=True)
     (dest / ".venv").symlink_to(ROOT / ".venv")
 
@@ -43,7 +44,7 @@ def _make(project, *targets):
 
 
 def _stages(output):
-    return sorted(re.findall(r"^(events|cycles|report)  ->", output, flags=re.M))
+    return sorted(re.findall(r"^(events|cycles|timing|reaction|hawkes|replication|report|coverage) +->", output, flags=re.M))
 
 
 def _tables(project):
@@ -64,7 +65,7 @@ def project(tmp_path_factory):
 
 def test_make_reports_builds_every_stage(project):
     output = _make(project, "reports")
-    assert _stages(output) == ["cycles", "events", "report"]
+    assert _stages(output) == sorted(["events", "coverage", "cycles", "timing", "reaction", "hawkes", "replication", "report"])
     html = (project / "reports" / "us-iran-proxies.html").read_text()
     for heading in ("The data", "Timeline", "Time to response", "Strike", "Provenance"):
         assert heading in html
@@ -95,18 +96,20 @@ def test_second_build_does_nothing(project):
     assert elapsed < 2.0
 
 
-def test_changing_window_days_rebuilds_only_cycles_and_report(project):
+def test_changing_window_days_rebuilds_only_what_depends_on_it(project):
     params = project / "notebooks" / "params" / "default.yaml"
     text = params.read_text()
     assert "  window_days: 30\n" in text
     params.write_text(text.replace("  window_days: 30\n", "  window_days: 14\n"))
     try:
         output = _make(project, "reports")
-        assert _stages(output) == ["cycles", "report"]
+        # the cycles stage and what reads its tables (timing: cycles; reaction: the panel);
+        # not the events, the Hawkes fit, the replications or the coverage report
+        assert _stages(output) == ["cycles", "reaction", "report", "timing"]
         assert set(_tables(project)["cycles"]["window_days"]) == {14}
     finally:
         params.write_text(text)
-    assert _stages(_make(project, "reports")) == ["cycles", "report"]
+    assert _stages(_make(project, "reports")) == ["cycles", "reaction", "report", "timing"]
 
 
 def test_clean_rebuilds_are_identical(project):
@@ -121,3 +124,24 @@ def test_clean_rebuilds_are_identical(project):
         assert before_tables[name].equals(after_tables[name]), name
     for page in pages:
         assert (project / "reports" / page).read_bytes() == before_html[page], page
+
+
+def test_make_passes_only_parameters_the_notebooks_declare(project):
+    """Papermill injects any -p name silently: a misspelt one would leave the notebook writing to
+    its default path. Every name make passes must be in the notebook's parameters cell."""
+    import json
+
+    import yaml
+
+    dry = subprocess.run(["make", "-n", "-B", "reports"], cwd=project, capture_output=True, text=True).stdout
+    commands = [line for line in dry.replace("\\\n", " ").splitlines() if "papermill" in line]
+    assert len(commands) >= 7  # events, coverage, cycles, timing, reaction, hawkes, replication, report
+    for line in commands:
+        notebook = re.search(r"(notebooks/\S+\.ipynb)", line).group(1)
+        cells = json.loads((project / notebook).read_text())["cells"]
+        source = "".join("".join(c["source"]) for c in cells if "parameters" in c["metadata"].get("tags", []))
+        declared = set(re.findall(r"^(\w+) =", source, flags=re.M))
+        passed = set(re.findall(r"-p (\w+) ", line))
+        for params_file in re.findall(r"-f (\S+)", line):  # the stage's section of the profile
+            passed |= set(yaml.safe_load((project / params_file).read_text()) or {})
+        assert passed <= declared, f"{notebook}: make passes undeclared {sorted(passed - declared)}"

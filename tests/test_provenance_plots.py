@@ -82,3 +82,13 @@ def test_weekly_counts_sum_the_daily_panel():
     assert list(us_line.get_ydata()) == [2, 0]
     assert [t.get_text() for t in fig.axes[0].texts] == [" x"]
     plt.close(fig)
+
+
+def test_impulse_responses_grid_from_a_table():
+    irf = pd.DataFrame([(i, r, p, 0.1 * p, 0.0, 0.2 * p) for i in ("a", "b") for r in ("a", "b") for p in range(3)],
+                       columns=["impulse", "response", "period", "irf", "lower", "upper"])
+    fig = plots.impulse_responses(irf, labels={"a": "A"})
+    assert len(fig.axes) == 4
+    assert fig.axes[1].get_title() == "b \u2192 A"  # row = response a, column = impulse b
+    assert list(fig.axes[1].lines[0].get_ydata()) == [0.0, 0.1, 0.2]
+    plt.close(fig)
