@@ -30,7 +30,7 @@ DEFAULT_DYAD := us-iran-proxies
 PAPERMILL := $(BIN)/papermill --kernel $(KERNEL) --cwd . --log-level WARNING --no-progress-bar
 
 ANALYSIS := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
-STAGES := events cycles timing reaction hawkes replication report
+STAGES := events cycles timing reaction hawkes replication sensitivity report
 ALL_PROFILES := $(basename $(notdir $(wildcard notebooks/params/*.yaml)))
 report_of = $(if $(filter default,$(1)),$(DEFAULT_DYAD),$(1))
 dyad_of = $(firstword $(subst --, ,$(1)))
@@ -42,7 +42,7 @@ REPORT_NAMES := $(foreach p,$(PROFILES),$(call report_of,$(p)))
 COVERAGE_DYADS := $(patsubst data/raw/%/official_counts.csv,%,$(wildcard data/raw/*/official_counts.csv))
 REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html) $(foreach d,$(COVERAGE_DYADS),reports/$(d)--coverage.html)
 CYCLES := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/cycles.parquet)
-MODELS := $(foreach r,$(REPORT_NAMES),$(foreach t,km_summary var_granger hawkes_params replication_comparison,data/processed/$(r)/$(t).parquet))
+MODELS := $(foreach r,$(REPORT_NAMES),$(foreach t,km_summary var_granger hawkes_params replication_comparison sensitivity,data/processed/$(r)/$(t).parquet))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data reports test lab bench clean distclean lock
@@ -103,7 +103,7 @@ TIMING_TABLES := km_curve km_summary cox ph_test
 HAWKES_TABLES := hawkes_params hawkes_excitation hawkes_triggered hawkes_gof hawkes_bootstrap
 REACTION_TABLES := reaction_coefficients reaction_tests var_adf var_lag_order var_granger var_irf
 REPLICATION_TABLES := replication_granger replication_pauses replication_comparison
-MODEL_TABLES := $(TIMING_TABLES) $(REACTION_TABLES) $(HAWKES_TABLES) $(REPLICATION_TABLES)
+MODEL_TABLES := $(TIMING_TABLES) $(REACTION_TABLES) $(HAWKES_TABLES) $(REPLICATION_TABLES) sensitivity
 
 # Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.
 define REPORT_RULES
@@ -158,7 +158,13 @@ $$($(1)_REPLICATION) &: notebooks/33-replications.ipynb $$($(1)_P)/params/replic
 	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
 	  $$(foreach t,$(REPLICATION_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
 
-reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_REACTION) $$($(1)_HAWKES) $$($(1)_REPLICATION) $$($(1)_RAW) $(ANALYSIS) $(STAMP)
+$$($(1)_P)/sensitivity.parquet: notebooks/34-sensitivity.ipynb $$($(1)_P)/params/sensitivity.yaml $$($(1)_P)/events.parquet $$($(1)_P)/events_undeduped.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+	@echo "sensitivity -> $$@"
+	$(PAPERMILL) $$< $$($(1)_P)/notebooks/34-sensitivity.ipynb -f $$($(1)_P)/params/sensitivity.yaml \
+	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
+	  -p events_undeduped_in $$($(1)_P)/events_undeduped.parquet -p sensitivity_out $$@
+
+reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_REACTION) $$($(1)_HAWKES) $$($(1)_REPLICATION) $$($(1)_P)/sensitivity.parquet $$($(1)_RAW) $(ANALYSIS) $(STAMP)
 	@echo "report  -> $$@"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/$(1).ipynb -f $$($(1)_P)/params/report.yaml \
 	  -p dyad_spec dyads/$(3).yaml -p profile $(2) \

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # result types, for annotations only
     from analysis.reaction import ReactionResult
     from analysis.survival import CoxResult, KMResult
 
-__all__ = ["branching_matrix", "coverage", "hazard_ratios", "impulse_responses", "kernels", "km_curves", "monthly_bars", "null_distributions", "reaction_coefficients", "timeline", "weekly_counts"]
+__all__ = ["branching_matrix", "coverage", "hazard_ratios", "impulse_responses", "kernels", "km_curves", "monthly_bars", "null_distributions", "reaction_coefficients", "sensitivity", "timeline", "weekly_counts"]
 
 _FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
 
@@ -555,5 +555,42 @@ def reaction_coefficients(reaction_result: ReactionResult, *, ax: plt.Axes | Non
         f"trigger windows jointly: p = {reaction_result.wald_p:.3g}",
         fontsize=8,
     )
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> plt.Figure:
+    """The sensitivity grid: median interval, response ratio and Hawkes cross-excitation against
+    the window, one column per direction; colour for dedup, line style for the tie rule.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        Output of :func:`analysis.sensitivity.sensitivity_grid`.
+    labels : mapping, optional
+        Side key -> label (directions are written ``"<from> -> <to>"`` with side keys).
+    """
+    labels = dict(labels or {})
+    directions = list(dict.fromkeys(grid["direction"]))
+    measures = [("median_days", "median days to an answer"), ("response_ratio", "share answered in the window"),
+                ("hawkes_cross_excitation", "Hawkes cross-excitation")]
+    fig, axes = plt.subplots(len(measures), len(directions), figsize=(4.2 * len(directions), 2.4 * len(measures)),
+                             sharex=True, squeeze=False)
+    styles = {"exclude": "-", "include": "--"}
+    for j, direction in enumerate(directions):
+        src, dst = direction.split(" -> ")
+        for i, (column, name) in enumerate(measures):
+            ax = axes[i, j]
+            for k, ((dedup, tie), rows) in enumerate(grid[grid["direction"] == direction].groupby(["dedup", "ties"], sort=True)):
+                ax.plot(rows["window_days"], rows[column], marker="o", markersize=3,
+                        color=_FALLBACK_COLORS[sorted(set(grid["dedup"])).index(dedup) % len(_FALLBACK_COLORS)],
+                        linestyle=styles.get(tie, ":"), label=f"dedup {dedup}, ties {tie}")
+            ax.set_ylabel(name, fontsize=8)
+            ax.tick_params(labelsize=7)
+            if i == 0:
+                ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=9)
+            if i == len(measures) - 1:
+                ax.set_xlabel("window (days)", fontsize=8)
+    axes[0, 0].legend(fontsize=7, frameon=False)
     fig.tight_layout()
     return fig

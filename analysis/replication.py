@@ -120,6 +120,8 @@ def comparison(
     rows = []
     for item in published:
         ours, agrees = "", pd.NA
+        if isinstance(item["published"], bool):  # YAML reads a bare yes/no as a boolean
+            item = {**item, "published": "yes" if item["published"] else "no"}
         if "granger" in item and granger is not None:
             spec = item["granger"]
             hit = granger[(granger["outcome"] == spec["outcome"]) & (granger["causing"] == spec["causing"])

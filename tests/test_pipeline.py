@@ -44,7 +44,7 @@ def _make(project, *targets):
 
 
 def _stages(output):
-    return sorted(re.findall(r"^(events|cycles|timing|reaction|hawkes|replication|report|coverage) +->", output, flags=re.M))
+    return sorted(re.findall(r"^(events|cycles|timing|reaction|hawkes|replication|sensitivity|report|coverage) +->", output, flags=re.M))
 
 
 def _tables(project):
@@ -65,7 +65,8 @@ def project(tmp_path_factory):
 
 def test_make_reports_builds_every_stage(project):
     output = _make(project, "reports")
-    assert _stages(output) == sorted(["events", "coverage", "cycles", "timing", "reaction", "hawkes", "replication", "report"])
+    assert _stages(output) == sorted(["events", "coverage", "cycles", "timing", "reaction", "hawkes", "replication",
+                                      "sensitivity", "report"])
     html = (project / "reports" / "us-iran-proxies.html").read_text()
     for heading in ("The data", "Timeline", "Time to response", "Strike", "Provenance"):
         assert heading in html
@@ -135,7 +136,7 @@ def test_make_passes_only_parameters_the_notebooks_declare(project):
 
     dry = subprocess.run(["make", "-n", "-B", "reports"], cwd=project, capture_output=True, text=True).stdout
     commands = [line for line in dry.replace("\\\n", " ").splitlines() if "papermill" in line]
-    assert len(commands) >= 7  # events, coverage, cycles, timing, reaction, hawkes, replication, report
+    assert len(commands) >= 9  # events, coverage, cycles, timing, reaction, hawkes, replication, sensitivity, report
     for line in commands:
         notebook = re.search(r"(notebooks/\S+\.ipynb)", line).group(1)
         cells = json.loads((project / notebook).read_text())["cells"]

@@ -27,6 +27,9 @@ def test_comparison_lines_up_published_and_ours():
     assert table.loc[0, "agrees"] and table.loc[1, "agrees"]
     assert table.loc[1, "ours"] == "no (lags 7: F = 1.25, p = 0.27)"
     assert table.loc[2, "ours"] == "77% of 558 pauses" and pd.isna(table.loc[2, "agrees"])
+    # a bare yes/no in YAML arrives as a boolean
+    as_bool = comparison([{**published[0], "published": True}], granger=granger)
+    assert as_bool.loc[0, "published"] == "yes" and as_bool.loc[0, "agrees"]
 
 
 @pytest.fixture(scope="module")
