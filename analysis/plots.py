@@ -23,6 +23,13 @@ __all__ = ["branching_matrix", "coverage", "hazard_ratios", "impulse_responses",
 _FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
 
 
+def _figure(ax: plt.Axes | None, figsize: tuple[float, float]) -> tuple[plt.Figure, plt.Axes]:
+    """The figure of ``ax``, or a new figure of ``figsize`` inches with one axes."""
+    if ax is None:
+        return plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
 def timeline(
     events: pd.DataFrame,
     *,
@@ -64,10 +71,7 @@ def timeline(
     labels = dict(labels or {})
     colors = dict(colors or {})
     highlight = dict(highlight or {})
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(12, 4.5))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (12, 4.5))
     severity = pd.to_numeric(events.get(severity_col, pd.Series(0, index=events.index)), errors="coerce").fillna(0)
     height = 1 + np.log1p(severity.astype(float))
     for sign, side, fallback in zip((1, -1), sides, _FALLBACK_COLORS):
@@ -163,10 +167,7 @@ def weekly_counts(
         Name -> date drawn as a labelled vertical line.
     """
     labels, colors, marks = dict(labels or {}), dict(colors or {}), dict(marks or {})
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(12, 3.2))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (12, 3.2))
     weekly = panel.pivot(index="date", columns="side", values="events").resample("W-MON", label="left", closed="left").sum()
     for side, fallback in zip(sides, _FALLBACK_COLORS):
         ax.step(weekly.index, weekly[side], where="post", color=colors.get(side) or fallback, linewidth=1,
@@ -198,10 +199,7 @@ def monthly_bars(
         Output of :func:`analysis.coverage.monthly_counts` with ``by=("side",)``.
     """
     labels, colors = dict(labels or {}), dict(colors or {})
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(12, 3.2))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (12, 3.2))
     x = monthly.index.to_timestamp()
     bottom = np.zeros(len(monthly))
     for col, fallback in zip(monthly.columns, _FALLBACK_COLORS):
@@ -225,10 +223,7 @@ def coverage(table: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Figure:
         Output of :func:`analysis.coverage.coverage_table`. Lower-bound official figures
         ("more than") are drawn as open markers.
     """
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 3.4))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (8, 3.4))
     series = table.groupby("since", sort=True)
     longest = max(series.groups, key=lambda k: len(series.groups[k]))
     for since, group in series:
@@ -278,10 +273,7 @@ def km_curves(
         Where to draw; a new 6.5 x 4 inch figure by default.
     """
     labels, colors = dict(labels or {}), dict(colors or {})
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 4))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (6.5, 4))
     curve, summary = km_result.curve, km_result.summary.set_index("group")
     level = round(100 * (1 - km_result.alpha))
     for i, group in enumerate(summary.index):
@@ -325,10 +317,7 @@ def hazard_ratios(cox_result: CoxResult, *, ax: plt.Axes | None = None) -> plt.F
         Where to draw; by default a new figure sized to the number of terms.
     """
     table = cox_result.table
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 1.0 + 0.35 * len(table)))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (6.5, 1.0 + 0.35 * len(table)))
     y = np.arange(len(table))[::-1]  # first term on top
     hr, low, high = (table[c].to_numpy(float) for c in ("hr", "lower", "upper"))
     ax.errorbar(hr, y, xerr=[hr - low, high - hr], fmt="s", color="#1f4e79", ecolor="0.35", markersize=5,
@@ -391,10 +380,7 @@ def kernels(
     from analysis.hawkes import kernel_values, params_matrix
 
     labels = dict(labels or {})
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (7, 4))
     sides, alpha, beta = params_matrix(params)
     lags = np.arange(1, int(days) + 1, dtype=float) if discrete else np.linspace(0.0, days, 301)
     values = kernel_values(alpha, beta, lags, discrete=discrete)
@@ -442,10 +428,7 @@ def branching_matrix(
     from analysis.hawkes import params_matrix
 
     labels = dict(labels or {})
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(4.5, 4))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (4.5, 4))
     sides, alpha, _ = params_matrix(params)
     names = [labels.get(s, s) for s in sides]
     top = max(1.0, float(alpha.max()))
@@ -527,10 +510,7 @@ def reaction_coefficients(reaction_result: ReactionResult, *, ax: plt.Axes | Non
     lags = table[table["block"].isin(["trigger", "own"]).to_numpy()].iloc[::-1]
     logit = reaction_result.family == "logit"
     ratio, low, high = ("odds_ratio", "or_low", "or_high") if logit else ("irr", "irr_low", "irr_high")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 0.45 * len(lags) + 1.2))
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (5.5, 0.45 * len(lags) + 1.2))
     y = np.arange(len(lags))
     colors = [_FALLBACK_COLORS[1] if b == "trigger" else "0.45" for b in lags["block"]]
     ax.hlines(y, lags[low], lags[high], colors=colors, linewidth=1.5)
