@@ -76,7 +76,7 @@ bench: $(STAMP) ## run the benchmarks in benchmarks/ and print their figures
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script; done
 
 lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the 'escalation' kernel
-	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir .
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir . $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean: ## remove processed data and built reports (keeps .venv)
 	rm -rf data/processed/*/
