@@ -49,6 +49,7 @@ __all__ = [
     "VarResult",
     "lag_window_sums",
     "reaction_function",
+    "reaction_functions",
     "var_analysis",
 ]
 
@@ -669,3 +670,30 @@ def var_analysis(
         irf_table[col] = irf_table[col].astype("string")
     return VarResult(series=series, adf=adf, lag_order=lag_order, lags=p_lags, granger=pd.DataFrame(granger),
                      irf=irf_table, orth=bool(orth), bands=bands, freq=freq, outcome=outcome, fit=fit)
+
+
+def reaction_functions(panel: pd.DataFrame, *, sides: Sequence[str], **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`reaction_function` both ways: each side as responder to the other.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The daily panel.
+    sides : two str
+    **options
+        Passed to :func:`reaction_function` (``outcome``, ``lag_windows``, ``family``...).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The coefficient tables and the joint tests of both directions, each with ``responder``
+        and ``trigger`` columns (and ``nobs`` and ``family`` for the coefficients).
+    """
+    a, b = sides
+    coefficients, tests = [], []
+    for responder, trigger in ((a, b), (b, a)):
+        result = reaction_function(panel, responder=responder, trigger=trigger, **options)
+        coefficients.append(result.coefficients.assign(responder=responder, trigger=trigger, nobs=result.nobs,
+                                                       family=result.family))
+        tests.append(result.tests.assign(responder=responder, trigger=trigger))
+    return pd.concat(coefficients, ignore_index=True), pd.concat(tests, ignore_index=True)

@@ -92,6 +92,7 @@ __all__ = [
     "FitFailedWarning",
     "SurvivalWarning",
     "cox",
+    "cox_models",
     "kaplan_meier",
     "ph_test",
     "scaled_schoenfeld",
@@ -778,3 +779,40 @@ def ph_test(cox_result: CoxResult, *, transform: str = "km") -> pd.DataFrame:
         table = pd.concat([table, pd.DataFrame([{"term": "GLOBAL", "rho": np.nan, "chi2": total, "df": len(terms),
                                                  "p": stats.chi2.sf(total, len(terms))}])], ignore_index=True)
     return table
+
+
+def cox_models(
+    frame: pd.DataFrame,
+    models: Sequence[Mapping[str, object]],
+    *,
+    side_col: str = "trigger_side",
+    alpha: float = 0.05,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit one Cox model per direction and test proportional hazards for each.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Cycles with trigger covariates (:func:`trigger_covariates`).
+    models : sequence of mappings
+        Each with ``name``, ``trigger_side`` (the triggers modelled) and ``covariates``.
+    side_col : str
+        Column holding the trigger side.
+    alpha : float
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The hazard-ratio tables and the proportional-hazards tables of every model, each with a
+        ``model`` column plus, for the first, ``n`` and ``events``; empty tables with those
+        columns when ``models`` is empty.
+    """
+    tables, ph_tables = [], []
+    for model in models:
+        fit = cox(frame[frame[side_col] == model["trigger_side"]], covariates=list(model["covariates"]), alpha=alpha)
+        tables.append(fit.table.assign(model=model["name"], n=fit.n, events=fit.events))
+        ph_tables.append(ph_test(fit).assign(model=model["name"]))
+    if not tables:
+        return (pd.DataFrame(columns=["term", "coef", "se", "hr", "lower", "upper", "z", "p", "model", "n", "events"]),
+                pd.DataFrame(columns=["term", "rho", "chi2", "df", "p", "model"]))
+    return pd.concat(tables, ignore_index=True), pd.concat(ph_tables, ignore_index=True)

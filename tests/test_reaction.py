@@ -308,3 +308,14 @@ def test_reaction_coefficients_plot(b_on_a):
     # lag windows only, the first term at the top
     assert labels == ["B[t-8..t-14]", "B[t-2..t-7]", "B[t-1]", "A[t-8..t-14]", "A[t-2..t-7]", "A[t-1]"]
     plt.close(fig)
+
+
+def test_reaction_functions_both_ways(sim, b_on_a):
+    from analysis.reaction import reaction_functions
+
+    coefficients, tests = reaction_functions(sim, sides=["A", "B"])  # the same defaults as b_on_a
+    assert set(zip(tests["responder"], tests["trigger"])) == {("A", "B"), ("B", "A")}
+    # the B-on-A half is the single-direction fit
+    mine = coefficients[(coefficients["responder"] == "B") & (coefficients["term"] == "A[t-1]")]
+    single = b_on_a.coefficients.set_index("term").loc["A[t-1]", "coef"]
+    assert mine["coef"].iloc[0] == pytest.approx(single, rel=1e-9)

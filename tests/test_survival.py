@@ -441,3 +441,22 @@ def test_a_separating_covariate_is_reported_not_hidden():
     with pytest.warns(FitFailedWarning, match="did not converge"):
         fit = cox(cycles, covariates=["x"])
     assert fit.table["hr"].isna().all() or not np.isfinite(fit.table["coef"]).all()
+
+
+def test_cox_models_one_per_direction():
+    from analysis.survival import cox_models
+
+    rng = np.random.default_rng(4)
+    n = 120
+    frame = pd.DataFrame({"trigger_side": ["A"] * n + ["B"] * n, "x": rng.normal(size=2 * n),
+                          "interval_days": rng.exponential(5, 2 * n).round() + 1, "censored": rng.random(2 * n) < 0.2})
+    table, ph = cox_models(frame, [{"name": "B answering A", "trigger_side": "A", "covariates": ["x"]},
+                                   {"name": "A answering B", "trigger_side": "B", "covariates": ["x"]}])
+    assert table["model"].tolist() == ["B answering A", "A answering B"]
+    assert table["n"].tolist() == [n, n]
+    # each model is the plain cox() fit of its own side's triggers
+    alone = cox(frame[frame["trigger_side"] == "B"], covariates=["x"]).table
+    assert table.loc[1, "coef"] == pytest.approx(alone.loc[0, "coef"])
+    assert set(ph["model"]) == {"B answering A", "A answering B"}
+    empty, empty_ph = cox_models(frame, [])
+    assert empty.empty and "model" in empty.columns and empty_ph.empty
