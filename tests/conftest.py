@@ -23,3 +23,12 @@ def make_events(rows, **extra_cols):
 @pytest.fixture
 def root():
     return ROOT
+
+
+def write_csv(tmp_path, header: str, body: str, name: str):
+    """Write ``header`` and the dedented ``body`` lines to ``tmp_path/name``; return the path."""
+    import textwrap
+
+    path = tmp_path / name
+    path.write_text(header + "\n" + textwrap.dedent(body), encoding="utf-8")
+    return path

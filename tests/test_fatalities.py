@@ -4,7 +4,6 @@ Expected values come from counting the fixture's rows with a short pandas script
 each assert); the synthetic files in tmp_path are made up.
 """
 
-import textwrap
 
 import pandas as pd
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from analysis.dyads import assign_sides, load_dyad, within_scope
 from analysis.sources import load_source
 from analysis.sources.fatalities import load_fatalities, person_kinds
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_csv
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 BTSELEM = FIXTURES / "btselem" / "fatalities_isr_pse_2000_2023.csv"
@@ -124,9 +123,7 @@ def test_load_source_reads_the_spec_entry(loaded):
 
 
 def _write(tmp_path, rows: str, name: str = "fatalities.csv"):
-    path = tmp_path / name
-    path.write_text(HEADER + "\n" + textwrap.dedent(rows), encoding="utf-8")
-    return path
+    return write_csv(tmp_path, HEADER, rows, name)
 
 
 def test_bad_person_rows_are_rejected_with_row_column_and_reason(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from analysis.dyads import assign_sides, load_dyad
 from analysis.sources import load_source
 from analysis.sources.ucdp import load_ucdp, read_csv_records
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_csv
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 GED = FIXTURES / "ucdp" / "ged_iraq_hdx.csv"
@@ -155,9 +155,7 @@ def test_sides_from_a_dyad_spec(ged, tmp_path):
 
 
 def _write(tmp_path, body: str, name: str = "ged.csv"):
-    path = tmp_path / name
-    path.write_text(HEADER + "\n" + textwrap.dedent(body), encoding="utf-8")
-    return path
+    return write_csv(tmp_path, HEADER, body, name)
 
 
 def test_synthetic_file_rows_rejects_and_lines(tmp_path):
