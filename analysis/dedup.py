@@ -10,7 +10,8 @@ site on one day means two attacks.
 The merged event takes its fields from the cluster's preferred report (the first source in
 ``prefer``, then the earliest date, then the event id), its date is the earliest reported date,
 and for each count (fatalities, injuries, munitions) it keeps the preferred report's figure with
-``<count>_min`` / ``<count>_max`` over all reports; ``url`` joins every report's URLs and
+``<count>_min`` / ``<count>_max`` over all reports (a report's own ``_min``/``_max`` range, where
+it has one, counts as well as its figure); ``url`` joins every report's URLs and
 ``source`` every source.
 """
 
@@ -163,9 +164,12 @@ def dedup_events(
     merged["date"] = grouped["date"].min().reindex(labels_kept).to_numpy()
     for col in COUNT_COLUMNS:
         if col in events.columns:
-            values = pd.to_numeric(events[col], errors="coerce").groupby(label)
-            merged[f"{col}_min"] = values.min().reindex(labels_kept).astype("Int64").to_numpy()
-            merged[f"{col}_max"] = values.max().reindex(labels_kept).astype("Int64").to_numpy()
+            best = pd.to_numeric(events[col], errors="coerce")
+            # a report that already carries a range (its own _min/_max) contributes the range
+            low = pd.to_numeric(events.get(f"{col}_min", best), errors="coerce").fillna(best)
+            high = pd.to_numeric(events.get(f"{col}_max", best), errors="coerce").fillna(best)
+            merged[f"{col}_min"] = low.groupby(label).min().reindex(labels_kept).astype("Int64").to_numpy()
+            merged[f"{col}_max"] = high.groupby(label).max().reindex(labels_kept).astype("Int64").to_numpy()
             merged[col] = merged[col].fillna(merged[f"{col}_max"])
     if "url" in events.columns:
         urls = events["url"].fillna("").groupby(label).agg(lambda u: " ".join(dict.fromkeys(" ".join(u).split())))

@@ -87,10 +87,11 @@ FORMATS = {
     "ucdp": "analysis.sources.ucdp:load_ucdp",
     "gdelt": "analysis.sources.gdelt:load_gdelt",
     "fatalities": "analysis.sources.fatalities:load_fatalities",
+    "news": "analysis.sources.news:load_news",
 }
 
 #: Loaders that use the dyad spec (the others are format readers only).
-USES_SPEC = {"acled", "ucdp", "gdelt", "fatalities"}
+USES_SPEC = {"acled", "ucdp", "gdelt", "fatalities", "news"}
 
 
 def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResult:
