@@ -10,7 +10,9 @@
 # any other notebooks/params/<dyad>[--<variant>].yaml builds reports/<dyad>[--<variant>].html
 # from dyads/<dyad>.yaml and the files under data/raw/<dyad>/ and data/external/<dyad>/.
 # A curated dataset with official running totals (data/raw/<dyad>/official_counts.csv) also
-# gets reports/<dyad>--coverage.html from notebooks/11-dataset-coverage.ipynb.
+# gets reports/<dyad>--coverage.html from notebooks/11-dataset-coverage.ipynb, and one with
+# reviewed news articles (data/raw/<dyad>/news/reviews.csv) gets reports/<dyad>--news.html from
+# notebooks/05-news-to-events.ipynb (its parameters: the `news` section of the dyad's profile).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -30,7 +32,7 @@ DEFAULT_DYAD := us-iran-proxies
 PAPERMILL := $(BIN)/papermill --kernel $(KERNEL) --cwd . --log-level WARNING --no-progress-bar
 
 ANALYSIS := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
-STAGES := events cycles timing reaction hawkes replication sensitivity report
+STAGES := events cycles timing reaction hawkes replication sensitivity report news
 ALL_PROFILES := $(basename $(notdir $(wildcard notebooks/params/*.yaml)))
 report_of = $(if $(filter default,$(1)),$(DEFAULT_DYAD),$(1))
 dyad_of = $(firstword $(subst --, ,$(1)))
@@ -40,7 +42,9 @@ PROFILES := $(foreach p,$(ALL_PROFILES),$(if $(or $(filter default,$(p)),$(call 
 SKIPPED := $(filter-out $(PROFILES),$(ALL_PROFILES))
 REPORT_NAMES := $(foreach p,$(PROFILES),$(call report_of,$(p)))
 COVERAGE_DYADS := $(patsubst data/raw/%/official_counts.csv,%,$(wildcard data/raw/*/official_counts.csv))
-REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html) $(foreach d,$(COVERAGE_DYADS),reports/$(d)--coverage.html)
+NEWS_DYADS := $(filter $(REPORT_NAMES),$(patsubst data/raw/%/news/reviews.csv,%,$(wildcard data/raw/*/news/reviews.csv)))
+REPORTS := $(foreach r,$(REPORT_NAMES),reports/$(r).html) $(foreach d,$(COVERAGE_DYADS),reports/$(d)--coverage.html) \
+  $(foreach d,$(NEWS_DYADS),reports/$(d)--news.html)
 CYCLES := $(foreach r,$(REPORT_NAMES),data/processed/$(r)/cycles.parquet)
 MODELS := $(foreach r,$(REPORT_NAMES),$(foreach t,km_summary var_granger hawkes_params replication_comparison sensitivity,data/processed/$(r)/$(t).parquet))
 
@@ -108,7 +112,7 @@ MODEL_TABLES := $(TIMING_TABLES) $(REACTION_TABLES) $(HAWKES_TABLES) $(REPLICATI
 # Rules for one report: $(1) report name, $(2) profile file, $(3) dyad.
 define REPORT_RULES
 $(1)_P := data/processed/$(1)
-$(1)_RAW := dyads/$(3).yaml $$(shell find data/raw/$(3) data/external/$(3) -type f -name '*.*' -not -name '*.md' 2>/dev/null | LC_ALL=C sort)
+$(1)_RAW := dyads/$(3).yaml $$(shell find data/raw/$(3) data/external/$(3) -type f -name '*.*' -not -name '*.md' -not -path '*/news/*' 2>/dev/null | LC_ALL=C sort)
 $(1)_EVENTS := $$(foreach t,$(EVENT_TABLES),$$($(1)_P)/$$(t).parquet)
 $(1)_CYCLES := $$(foreach t,$(CYCLE_TABLES),$$($(1)_P)/$$(t).parquet)
 $(1)_TIMING := $$(foreach t,$(TIMING_TABLES),$$($(1)_P)/$$(t).parquet)
@@ -190,3 +194,21 @@ reports/$(1)--coverage.html data/processed/$(1)/coverage.parquet data/processed/
 endef
 
 $(foreach d,$(COVERAGE_DYADS),$(eval $(call COVERAGE_RULES,$(d))))
+
+# News report of a dyad: $(1) dyad. Reads the events stage's table before dedup (to merge the
+# accepted news events into) and the events stage's dedup settings.
+NEWS_TABLES := news_articles news_mentions news_candidates news_evidence news_scores news_decisions news_events news_merged news_merge_audit
+define NEWS_RULES
+reports/$(1)--news.html $(foreach t,$(NEWS_TABLES),data/processed/$(1)/$(t).parquet) &: notebooks/05-news-to-events.ipynb data/processed/$(1)/params/news.yaml data/processed/$(1)/params/events.yaml data/processed/$(1)/events_undeduped.parquet dyads/$(1).yaml $$(shell find data/raw/$(1)/news dyads/gazetteers -type f | LC_ALL=C sort) $(ANALYSIS) $(STAMP)
+	@echo "news    -> reports/$(1)--news.html"
+	$(PAPERMILL) $$< data/processed/$(1)/notebooks/$(1)--news.ipynb \
+	  -f data/processed/$(1)/params/events.yaml -f data/processed/$(1)/params/news.yaml \
+	  -p dyad_spec dyads/$(1).yaml -p events_in data/processed/$(1)/events_undeduped.parquet \
+	  $(foreach t,$(NEWS_TABLES),-p $(t)_out data/processed/$(1)/$(t).parquet) \
+	  -p review_template_out data/processed/$(1)/news_review_template.csv
+	$(PY) -m analysis.build scrub data/processed/$(1)/notebooks/$(1)--news.ipynb --title "$(1): news articles to events"
+	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
+	  --output-dir reports --output $(1)--news data/processed/$(1)/notebooks/$(1)--news.ipynb
+endef
+
+$(foreach d,$(NEWS_DYADS),$(eval $(call NEWS_RULES,$(d))))

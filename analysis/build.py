@@ -29,7 +29,7 @@ __all__ = ["STAGES", "scrub_run", "split_params", "write_index"]
 #: Notebook stages and the profile section each reads: 10-build-events, 20-build-cycles,
 #: 30-retaliation-timing, 31-reaction-functions, 32-hawkes, 33-replications, 34-sensitivity,
 #: 40-report.
-STAGES = ("events", "cycles", "timing", "reaction", "hawkes", "replication", "sensitivity", "report")
+STAGES = ("events", "cycles", "timing", "reaction", "hawkes", "replication", "sensitivity", "report", "news")
 
 
 def _write_if_changed(path: Path, text: str) -> bool:

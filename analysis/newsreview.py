@@ -154,7 +154,8 @@ def apply_reviews(
     Reviewed
         ``load``: a :class:`LoadResult` with ``read`` = candidates, ``events`` = accepted
         candidates as canonical events (``attributed_side`` carries the side; ``review`` says
-        how each was accepted), ``rejects`` = accepted candidates without a usable date,
+        how each was accepted; the candidate's confidence, role and flags become
+        ``extraction_confidence``, ``news_role`` and ``news_flags``), ``rejects`` = accepted candidates without a usable date,
         ``filtered`` = candidates rejected by the reviewer or awaiting review.
         ``decisions``: ``candidate_id``, ``decision`` (accepted, rejected by reviewer,
         awaiting review, unusable), ``how`` and the review note.
@@ -210,7 +211,14 @@ def apply_reviews(
     keep = [c for c in events.columns if c in EVENT_COLUMNS or c in {
         "attributed_side", "initiator_reason", "claimed_by", "attributed_to", "munitions_min", "munitions_max",
         "candidate_id", "role", "confidence", "flags", "review"}]
-    events = events[keep]
+    events = events[keep].copy()
+    # curated tables have their own "confidence" (high/medium/low): keep the extractor's apart
+    events = events.rename(columns={"confidence": "extraction_confidence", "role": "news_role", "flags": "news_flags"})
+    events["extraction_confidence"] = pd.to_numeric(events["extraction_confidence"]).astype("Float64")
+    for col in ("munitions_min", "munitions_max"):
+        events[col] = pd.to_numeric(events[col]).astype("Int64")
+    for col in ("attributed_side", "initiator_reason", "claimed_by", "attributed_to", "candidate_id", "news_role", "news_flags", "review"):
+        events[col] = events[col].astype("string")
     load = LoadResult(
         events=events.reset_index(drop=True),
         rejects=make_rejects(rejects),
