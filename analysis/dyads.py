@@ -244,14 +244,14 @@ def assign_sides(
         # a loader's reason for taking this actor as the initiator comes first
         initiator = out["initiator_reason"].astype("string").reset_index(drop=True)
         reason = (initiator + "; " + reason.reset_index(drop=True)).fillna(reason.reset_index(drop=True))
-    out["side_reason"] = reason.to_numpy()
+    out["side_reason"] = pd.array(reason.to_numpy(), dtype="string")
     if "attributed_side" in out.columns:
         # a loader's attribution (e.g. ACLED rules for unidentified attackers) fills in actors
         # that match no side, never overrides a match
         attributed = out["attributed_side"].astype("string")
         use = out["side"].isna() & attributed.isin(spec.side_keys).fillna(False)
         out.loc[use, "side"] = attributed[use]
-        out.loc[use, "side_reason"] = out.loc[use, "side_reason"] + "; attributed to '" + attributed[use] + "' by the dyad spec's rule"
+        out.loc[use, "side_reason"] = out.loc[use, "side_reason"].fillna("no actor named") + "; attributed to '" + attributed[use] + "' by the dyad spec's rule"
     if target_col is not None and target_col in out.columns:
         targets = out[target_col].astype("string")
         target_sides = {t: _classify(t, spec)[0] for t in targets.dropna().unique()}

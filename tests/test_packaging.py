@@ -56,5 +56,5 @@ def test_notebooks_are_committed_clean_and_thin(path):
 
 def test_pipeline_notebooks_exist():
     assert [p.name for p in NOTEBOOKS] == [
-        "10-build-events.ipynb", "11-dataset-coverage.ipynb", "20-build-cycles.ipynb", "30-retaliation-timing.ipynb",
-        "31-reaction-functions.ipynb", "32-hawkes.ipynb", "33-replications.ipynb", "34-sensitivity.ipynb", "40-report.ipynb"]
+        "05-news-to-events.ipynb", "10-build-events.ipynb", "11-dataset-coverage.ipynb", "20-build-cycles.ipynb",
+        "30-retaliation-timing.ipynb", "31-reaction-functions.ipynb", "32-hawkes.ipynb", "33-replications.ipynb", "34-sensitivity.ipynb", "40-report.ipynb"]

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.pipeline
 # the default data only: user downloads under data/external (e.g. B'Tselem records) are not copied
 SKIP = {".venv", ".git", "data/processed", "data/external", "reports", ".pytest_cache", "__pycache__"}
 TABLES = ("events", "rejects", "unmatched_actors", "excluded", "load_counts", "dedup_audit", "events_undeduped", "cycles", "chains", "episodes",
-          "pauses", "pause_enders", "panel", "response_ratio", "permutation_null", "rates", "coverage", "monthly")
+          "pauses", "pause_enders", "panel", "response_ratio", "permutation_null", "rates", "coverage", "monthly",
+          "news_candidates", "news_evidence", "news_scores", "news_merged", "news_merge_audit")
 
 
 def _copy_project(dest):
@@ -44,7 +45,7 @@ def _make(project, *targets):
 
 
 def _stages(output):
-    return sorted(re.findall(r"^(events|cycles|timing|reaction|hawkes|replication|sensitivity|report|coverage) +->", output, flags=re.M))
+    return sorted(re.findall(r"^(events|cycles|timing|reaction|hawkes|replication|sensitivity|report|coverage|news) +->", output, flags=re.M))
 
 
 def _tables(project):
@@ -66,7 +67,7 @@ def project(tmp_path_factory):
 def test_make_reports_builds_every_stage(project):
     output = _make(project, "reports")
     assert _stages(output) == sorted(["events", "coverage", "cycles", "timing", "reaction", "hawkes", "replication",
-                                      "sensitivity", "report"])
+                                      "sensitivity", "report", "news"])
     html = (project / "reports" / "us-iran-proxies.html").read_text()
     for heading in ("The data", "Timeline", "Time to response", "Strike", "Provenance"):
         assert heading in html
@@ -79,7 +80,19 @@ def test_make_reports_builds_every_stage(project):
     for heading in ("Events per month", "Against the official running totals", "Known gaps"):
         assert heading in coverage
 
+    news = (project / "reports" / "us-iran-proxies--news.html").read_text()
+    for heading in ("Candidates", "The evidence behind each field", "Precision and recall", "Review", "One event, several reports"):
+        assert heading in news
+    assert "seed reports: ../shared/seeds is not here; skipped" in news  # the copy has no ../shared
+
     tables = _tables(project)
+    # the hand-made articles: every candidate reviewed; the three reports of the 8 Dec 2023
+    # embassy attack (3, 14 and about 7 projectiles) merge with the curated row and keep each count
+    assert set(tables["news_candidates"]["article_id"]) >= {"h01-green-zone-rockets.md", "h18-embassy-mortar-rounds.md"}
+    embassy = tables["news_merged"].set_index("event_id").loc["usi-2023-12-08-2"]
+    assert embassy["source"] == ("curated+news:h16-embassy-three-katyushas+news:h17-embassy-fourteen-rockets"
+                                 "+news:h18-embassy-mortar-rounds")
+    assert (embassy["munitions_min"], embassy["munitions_max"]) == (3, 14)
     curated = pd.read_csv(project / "data" / "raw" / "us-iran-proxies" / "events.csv")
     counts = tables["load_counts"].iloc[0]
     # every record of the curated file is accounted for
@@ -114,7 +127,7 @@ def test_changing_window_days_rebuilds_only_what_depends_on_it(project):
 
 
 def test_clean_rebuilds_are_identical(project):
-    pages = ("us-iran-proxies.html", "us-iran-proxies--coverage.html", "index.html")
+    pages = ("us-iran-proxies.html", "us-iran-proxies--coverage.html", "us-iran-proxies--news.html", "index.html")
     before_tables = _tables(project)
     before_html = {page: (project / "reports" / page).read_bytes() for page in pages}
     _make(project, "clean")
@@ -136,7 +149,7 @@ def test_make_passes_only_parameters_the_notebooks_declare(project):
 
     dry = subprocess.run(["make", "-n", "-B", "reports"], cwd=project, capture_output=True, text=True).stdout
     commands = [line for line in dry.replace("\\\n", " ").splitlines() if "papermill" in line]
-    assert len(commands) >= 9  # events, coverage, cycles, timing, reaction, hawkes, replication, sensitivity, report
+    assert len(commands) >= 10  # events, coverage, cycles, timing, reaction, hawkes, replication, sensitivity, report, news
     for line in commands:
         notebook = re.search(r"(notebooks/\S+\.ipynb)", line).group(1)
         cells = json.loads((project / notebook).read_text())["cells"]

@@ -520,8 +520,9 @@ def _kinds(masked: str, offset: int) -> list[Hit]:
 _TRIGGER = re.compile(
     r"\b(?:attack|strike|bombing|barrage|salvo|assault|raid|shelling|explosion|blast)\b"
     r"|\b(?:target|struck|hit|targeted|targeting|fired|launched|shelled|bombed|shot\s+down|intercepted)\b"
-    r"|\b(?:killed|killing|wounded|wounding|injured|injuring|dead|casualt\w*|causalit\w*|casualit\w*)\b"
-    r"|\bthe\s+(?:last|latest|most\s+recent)(?:\s+(?:one|of\s+which))?(?:\s+was)?\s+on\b",
+    r"|\b(?:killed|killing|wound\w*|injur\w*|dead|casualt\w*|causalit\w*|casualit\w*)\b"
+    r"|\bthe\s+(?:last|latest|most\s+recent)(?:\s+(?:one|of\s+which))?(?:\s+was)?\s+on\b"
+    r"|\bclaimed\s+(?:responsibility|the\s+attack)\b|\bblamed\b",
     re.IGNORECASE,
 )
 
