@@ -348,11 +348,12 @@ def test_handmade_set_scores(handmade):
     score = score_extraction(found.candidates, labels)
     events = score.events.iloc[0]
     assert (events["articles"], events["labelled"]) == (18, 30)
-    # figures of this version (26 candidates, all matched; 4 labelled events are told two to a
-    # sentence and not read): a drop means a pattern broke
-    assert events["precision"] >= 0.95 and events["recall"] >= 0.85
+    # this version reads every labelled event and no other (the rules were written while reading
+    # these articles, so these are in-sample figures); a drop means a pattern broke
+    assert events[["candidates", "matched"]].tolist() == [30, 30]
     fields = score.fields.set_index("field")
-    assert (fields["precision"] >= 0.85).all() and (fields["recall"] >= 0.7).all(), fields
+    assert fields.loc[["date", "kind", "location", "role"], "recall"].tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert (fields["precision"] >= 0.85).all() and (fields["recall"] >= 0.75).all(), fields
 
 
 def test_handmade_special_articles(handmade):
@@ -511,3 +512,15 @@ def test_dedup_keeps_a_reports_own_range():
                          source=["s1", "s2"])
     merged, _ = dedup_events(events)
     assert merged[["munitions", "munitions_min", "munitions_max"]].iloc[0].tolist() == [4, 4, 6]
+
+
+def test_another_dyad_uses_its_own_gazetteer_and_sides(tmp_path):
+    spec = load_dyad(ROOT / "dyads/israel-palestinians.yaml")
+    path = article(tmp_path, """
+        Israeli forces shot dead two Palestinians in Jenin on Tuesday, the health ministry said.
+        Hours later, a Palestinian gunman opened fire at a bus stop in Tel Aviv, wounding three Israelis.""")
+    c = extract_news(path, spec).candidates.set_index("location")
+    assert c.loc["Jenin", ["attributed_side", "kind", "fatalities", "country"]].tolist() == ["israel", "shooting", 2, "Palestine"]
+    assert str(c.at["Jenin", "date"].date()) == "2020-11-17"
+    assert c.loc["Tel Aviv", ["attributed_side", "kind", "injuries"]].tolist() == ["palestinians", "shooting", 3]
+    assert str(c.at["Tel Aviv", "date"].date()) == "2020-11-17"

@@ -34,8 +34,10 @@ From sentences to candidates
    recent earlier event it is compatible with (same or unknown kind, date, attacker; nested
    places) or starts a new one. A mention without either only refers back: it joins the event of
    the mention just before it (at most two sentences back) and fills only what that event lacks.
-   A mention naming two separate places of the same level ("the embassy and Ain al-Asad were
-   targeted by a drone and rockets") is a summary of several events and is not used. A mention
+   A mention naming two separate places of the same level is a summary of several events: with one
+   weapon ("air strikes at Jurf al-Sakhar and al-Qaim") it gives one event per place, without the
+   counts; with several ("the embassy and Ain al-Asad were targeted by a drone and rockets") it is
+   not used. A mention
    naming several weapons ("missiles and rockets") takes the first. An event started by a
    sentence without any date, right after a dated event, takes that event's date, flagged
    ``date carried over``. An event none of whose sentences names a side of the dyad (and with
@@ -63,7 +65,8 @@ side, actor
     ``side inferred from target``.
 kind
     rocket (Katyusha), mortar, drone (one-way attack, armed, explosive-laden), missile, airstrike
-    (air strike, air raid, warplanes; a bare "strike" counts weakly), drone_strike, ied.
+    (air strike, air raid, warplanes; a bare "strike" counts weakly), drone_strike, ied, shooting
+    (shot dead, opened fire, gunmen).
 munitions
     Counts of the event's weapon: "four rockets", "6 rockets", "about seven mortar shells", "at
     least three", "three to five rockets", "an armed drone". ``munitions`` is the first figure;
@@ -500,6 +503,7 @@ _KIND_PATTERNS: tuple[tuple[str, str, bool], ...] = (
     ("mortar", r"\bmortars?\b(?:\s+(?:shells?|rounds?|bombs?))?", True),
     ("drone", r"\b(?:one-way\s+(?:attack\s+)?|armed\s+|explosive-laden\s+|suicide\s+|kamikaze\s+|attack\s+)?(?:drones?|UAVs?)\b", True),
     ("ied", r"\broadside\s+bombs?\b|\bIEDs?\b|\bimprovised\s+explosive\s+devices?\b", True),
+    ("shooting", r"\bshot\s+(?:dead|and\s+killed)\b|\bopened\s+fire\b|\bshooting\s+attack\b|\bgunmen\b|\bgunfire\b", True),
     ("airstrike", r"\bstrikes?\b", False),
 )
 _KIND_RE = tuple((kind, re.compile(p, re.IGNORECASE), strong) for kind, p, strong in _KIND_PATTERNS)
@@ -579,7 +583,7 @@ _CASUALTY_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         r"\b(?:all\s+)?(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM + r")\s+(?:[\w.-]+\s+){0,2}?" + _PERSON
         + r"\s+(?:(?:were|was|have\s+been|had\s+been|are|is|been|reportedly)\s+)*" + verbs + r"\b",
         r"(?<![Nn]o )\b(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM + r")\s+(?:were\s+|was\s+)?" + verbs + r"\b",
-        (r"\bkill(?:ed|ing)" if verbs == _FATAL else r"\b(?:wound|injur)(?:ed|ing)")
+        (r"\b(?:kill(?:ed|ing)|shot\s+dead)" if verbs == _FATAL else r"\b(?:wound|injur)(?:ed|ing)")
         + r"\s+(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM + r")\b(?=\s+(?:[\w.-]+\s+){0,2}?"
         + _PERSON + r"\b|\s*[,.;]|\s+(?:and|in|at|on|when)\b)",
         r"\b(?:deaths?|killing)\s+of\s+(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM + r")\s+(?:[\w.-]+\s+){0,2}?" + _PERSON + r"\b",
@@ -655,7 +659,8 @@ _AGENT_BEFORE = (
 _AGENT_AFTER_CLAIM = re.compile(r"^[\w\s'’”\"-]{0,30}?\b(?:claimed|has\s+claimed|later\s+claimed)\b", re.IGNORECASE)
 _AGENT_AFTER = re.compile(
     r"^(?:['’]s)?(?:[\s”\"]+(?!(?:were|was|been|is|are)\b)[\w-]+){0,2}?[\s”\"]+"
-    r"(?:fired|launched|struck|attacked|carried\s+out|conducted|targeted|shelled|bombed|hit|retaliated|killed|"
+    r"(?:fired|launched|struck|attacked|carried\s+out|conducted|targeted|shelled|bombed|hit|retaliated|killed|shot|"
+    r"opened\s+fire|stabbed|rammed|raided|"
     r"said\b[^.;]{0,40}?\b(?:it|its\s+\w+|they|their\s+\w+)\s+(?:had\s+|has\s+|have\s+)?(?:struck|hit|targeted|carried\s+out|conducted|launched)|"
     r"(?:drone|UAV|air)?[- ]?strikes?|airstrikes?|air\s+raids?|warplanes?|rockets?|missiles?|drones?)\b",
     re.IGNORECASE,
@@ -669,8 +674,9 @@ _TARGET_AFTER = re.compile(
     r"^(?:\s+[\w-]+){0,2}?\s+(?:was|were|has\s+been|had\s+been)\s+(?:\w+\s+)?(?:hit|struck|targeted|attacked|shelled)\b",
     re.IGNORECASE,
 )
-_VICTIM_BEFORE = re.compile(r"\b(?:killed|killing|wounded|wounding|injuring)\s+(?:[\w'’-]+\s+){0,4}$", re.IGNORECASE)
-_VICTIM_AFTER = re.compile(r"^(?:\s+[\w-]+){0,2}?\s+(?:were\s+|was\s+)?(?:killed|dead|wounded)\b", re.IGNORECASE)
+_VICTIM_BEFORE = re.compile(r"\b(?:killed|killing|wounded|wounding|injuring|shot(?:\s+dead)?|stabbed)\s+(?:[\w'’-]+\s+){0,4}$", re.IGNORECASE)
+_VICTIM_AFTER = re.compile(
+    r"^(?:\s+[\w-]+){0,2}?\s+(?:were|was|have\s+been|had\s+been)\s+(?:\w+\s+)?(?:killed|shot|wounded|injured)\b", re.IGNORECASE)
 _GROUP_WORD = re.compile(r"^(?:\s+(?:group|militias?|factions?|forces|troops|military|brigades?|movement|Central\s+Command))+",
                          re.IGNORECASE)
 
@@ -1048,46 +1054,75 @@ class _Reader:
             out.append(mention)
         return out
 
+    def _split(self, mention: Mention) -> list[Mention]:
+        """One weapon at several places of one level ("air strikes at Jurf al-Sakhar and in the
+        al-Qaim area"): one mention per place, without the counts (which place they belong to is
+        not said). Several weapons too: nothing (a summary)."""
+        strong = {h.value for h in mention.of("kind") if h.extra["strong"]}
+        places = list(dict.fromkeys(h.value for h in mention.of("location")))
+        if not mention.of("kind") or len(strong) > 1 or not places:
+            return []
+        best = min(self.gazetteer.rank(p) for p in places)
+        parts = []
+        for place in (p for p in places if self.gazetteer.rank(p) == best):
+            keep = [h for h in mention.hits if h.field not in {"munitions", "fatalities", "injuries"}
+                    and (h.field != "location" or h.value in self.gazetteer.ancestors(place))]
+            parts.append(Mention(mention.sentence, keep, mention.unclaimed))
+        return parts
+
     def events(self, mentions: list[Mention]) -> list[Draft]:
         drafts: list[Draft] = []
         last: Mention | None = None
-        for mention in mentions:
-            if mention.summary:
-                mention.status = f"not used: {mention.summary}"
-                continue
-            anchor = drafts[-1] if drafts else None
-            date, date_hit, unresolved = _mention_date(mention, anchor)
-            kinds = mention.of("kind")
-            kind = next((h for h in kinds if h.extra["strong"]), kinds[0] if kinds else None)
-            attacker, _ = _attacker(mention, self.gazetteer, self.side_keys)
-            location = _most_specific(mention.of("location"), self.gazetteer)
-            # without a weapon, a place and a date of its own (not "hours later") make an event
-            starts = kind is not None or (date_hit is not None and date_hit.extra["pattern"] != "anchor" and location is not None)
-            if starts:
-                for draft in reversed(drafts):
-                    if _compatible(draft, mention, date, kind, attacker, location, self.gazetteer):
-                        self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=True)
-                        mention.status = f"joined event {draft.number}"
-                        break
-                else:
-                    draft = Draft(len(drafts) + 1)
-                    drafts.append(draft)
-                    self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=True)
-                    mention.status = f"started event {draft.number}"
-                    near = last is not None and last.event is not None and mention.sentence.number - last.sentence.number <= 2
-                    if date is None and unresolved is None and near and drafts[last.event - 1].date is not None:
-                        previous = drafts[last.event - 1]
-                        draft.date, draft.chosen["date"] = previous.date, previous.chosen["date"]
-                        draft.carried, draft.context = previous.number, previous.mentions
-            elif last is not None and last.event is not None and mention.sentence.number - last.sentence.number <= 2:
-                draft = drafts[last.event - 1]
-                self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=False)
-                mention.status = f"refers back to event {draft.number} (fills only what it lacks)"
-            else:
-                mention.status = "not used: no weapon and no dated place, and no event just before to refer to"
-                continue
-            last = mention
+        for original in mentions:
+            parts = [original]
+            if original.summary:
+                parts = self._split(original)
+                if not parts:
+                    original.status = f"not used: {original.summary}"
+                    continue
+            for mention in parts:
+                last = self._place(mention, drafts, last)
+            if original.summary:
+                events = sorted({m.event for m in parts if m.event})
+                original.status = (f"split, one event per place ({original.summary.split(': ')[0]}): "
+                                   + ", ".join(f"{m.status}" for m in parts))
+                original.event = events[0] if len(events) == 1 else None
         return drafts
+
+    def _place(self, mention: Mention, drafts: list[Draft], last: Mention | None) -> Mention | None:
+        """Join ``mention`` to an event or start one; returns the last mention used."""
+        anchor = drafts[-1] if drafts else None
+        date, date_hit, unresolved = _mention_date(mention, anchor)
+        kinds = mention.of("kind")
+        kind = next((h for h in kinds if h.extra["strong"]), kinds[0] if kinds else None)
+        attacker, _ = _attacker(mention, self.gazetteer, self.side_keys)
+        location = _most_specific(mention.of("location"), self.gazetteer)
+        # without a weapon, a place and a date of its own (not "hours later") make an event
+        starts = kind is not None or (date_hit is not None and date_hit.extra["pattern"] != "anchor" and location is not None)
+        if starts:
+            for draft in reversed(drafts):
+                if _compatible(draft, mention, date, kind, attacker, location, self.gazetteer):
+                    self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=True)
+                    mention.status = f"joined event {draft.number}"
+                    break
+            else:
+                draft = Draft(len(drafts) + 1)
+                drafts.append(draft)
+                self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=True)
+                mention.status = f"started event {draft.number}"
+                near = last is not None and last.event is not None and mention.sentence.number - last.sentence.number <= 2
+                if date is None and unresolved is None and near and drafts[last.event - 1].date is not None:
+                    previous = drafts[last.event - 1]
+                    draft.date, draft.chosen["date"] = previous.date, previous.chosen["date"]
+                    draft.carried, draft.context = previous.number, previous.mentions
+        elif last is not None and last.event is not None and mention.sentence.number - last.sentence.number <= 2:
+            draft = drafts[last.event - 1]
+            self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=False)
+            mention.status = f"refers back to event {draft.number} (fills only what it lacks)"
+        else:
+            mention.status = "not used: no weapon and no dated place, and no event just before to refer to"
+            return last
+        return mention
 
     def _join(self, draft: Draft, mention: Mention, date, date_hit, unresolved, kind, attacker, location, *, refine: bool):
         mention.event = draft.number
