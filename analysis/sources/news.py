@@ -1114,7 +1114,7 @@ class _Reader:
                 if date is None and unresolved is None and near and drafts[last.event - 1].date is not None:
                     previous = drafts[last.event - 1]
                     draft.date, draft.chosen["date"] = previous.date, previous.chosen["date"]
-                    draft.carried, draft.context = previous.number, previous.mentions
+                    draft.carried, draft.context = previous.number, previous.mentions + previous.context
         elif last is not None and last.event is not None and mention.sentence.number - last.sentence.number <= 2:
             draft = drafts[last.event - 1]
             self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=False)
