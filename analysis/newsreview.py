@@ -160,7 +160,7 @@ def apply_reviews(
         ``decisions``: ``candidate_id``, ``decision`` (accepted, rejected by reviewer,
         awaiting review, unusable), ``how`` and the review note.
     """
-    reviews = reviews if reviews is not None else read_reviews_empty()
+    reviews = reviews if reviews is not None else _no_reviews()
     where = reviews.attrs.get("path", "reviews")
     read_articles = set(articles["article_id"]) if articles is not None else set(candidates["article_id"])
     stems = {Path(a).stem: a for a in read_articles}
@@ -231,7 +231,7 @@ def apply_reviews(
     return Reviewed(load, decisions_frame)
 
 
-def read_reviews_empty() -> pd.DataFrame:
+def _no_reviews() -> pd.DataFrame:
     """An empty reviews table (no candidate reviewed)."""
     frame = pd.DataFrame(columns=["review_row", "candidate_id", "decision", "note", *REVIEW_OVERRIDES])
     frame.attrs["path"] = "no review file"
@@ -312,11 +312,21 @@ def read_labels(path: str | Path) -> tuple[pd.DataFrame, dict[str, dict]]:
 
 
 class Score(NamedTuple):
-    """Result of :func:`score_extraction`."""
+    """Result of :func:`score_extraction`: ``events`` (one row: articles, labelled, candidates,
+    matched, precision, recall), ``fields`` (per field: true and false positives, false
+    negatives, precision, recall) and ``matches`` (each candidate with its label, or alone,
+    and the fields on which they differ)."""
 
     events: pd.DataFrame
     fields: pd.DataFrame
     matches: pd.DataFrame
+
+    def table(self) -> pd.DataFrame:
+        """Events and fields in one table (``field`` = "events" for the first row)."""
+        e = self.events.iloc[0]
+        events = pd.DataFrame([{"field": "events", "true_pos": e["matched"], "false_pos": e["candidates"] - e["matched"],
+                                "false_neg": e["labelled"] - e["matched"], "precision": e["precision"], "recall": e["recall"]}])
+        return pd.concat([events, self.fields], ignore_index=True)
 
 
 def _predicted(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -328,7 +338,7 @@ def _predicted(candidates: pd.DataFrame) -> pd.DataFrame:
         out[name] = candidates[name].astype(object)
     for name in _COUNT_FIELDS:
         out[name] = candidates[name].astype(object)
-    return out.replace({pd.NA: None}).astype(object).where(out.notna(), None)
+    return out.astype(object).where(out.notna(), None)
 
 
 def _same(a, b) -> bool:
@@ -340,6 +350,15 @@ def _same(a, b) -> bool:
         except (TypeError, ValueError):
             return False
     return str(a) == str(b)
+
+
+def _show(value) -> str:
+    """A value for a message: whole numbers without a decimal point, missing as 'none'."""
+    if value is None:
+        return "none"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def score_extraction(candidates: pd.DataFrame, labels: pd.DataFrame, *, articles: Iterable[str] | None = None) -> Score:
@@ -411,5 +430,13 @@ def score_extraction(candidates: pd.DataFrame, labels: pd.DataFrame, *, articles
         match_rows.append({"article_id": pred.at[pi, "article_id"], "candidate_id": pred.at[pi, "candidate_id"], "label_no": None})
     for gi in gold.index.difference(list(matched_g)):
         match_rows.append({"article_id": gold.at[gi, "article_id"], "candidate_id": None, "label_no": gold.at[gi, "label_no"]})
-    matches = pd.DataFrame(match_rows).sort_values(["article_id", "candidate_id"], kind="stable", na_position="last")
+    matches = pd.DataFrame(match_rows, columns=["article_id", "candidate_id", "label_no",
+                                                *(f"{n}_{part}" for n in LABEL_FIELDS for part in ("extracted", "label"))])
+    matches["differences"] = [
+        ", ".join(f"{n}: {_show(r[n + '_extracted'])} (label {_show(r[n + '_label'])})" for n in LABEL_FIELDS
+                  if not _same(r[n + "_extracted"], r[n + "_label"]) and not (r[n + "_extracted"] is None and r[n + "_label"] is None))
+        if r["candidate_id"] is not None and r["label_no"] is not None else ("no label matched" if r["candidate_id"] is not None else "not found")
+        for r in matches.astype(object).where(matches.notna(), None).to_dict("records")
+    ]
+    matches = matches.sort_values(["article_id", "candidate_id"], kind="stable", na_position="last")
     return Score(events, fields, matches.reset_index(drop=True))

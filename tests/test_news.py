@@ -72,11 +72,16 @@ def one(found):
     ],
 )
 def test_dates(tmp_path, spec, gazetteer, published, phrase, date, precision):
-    sentence = f"Four rockets struck Ain al-Asad air base {phrase}."
-    c = one(extract(tmp_path, spec, gazetteer, sentence[0].upper() + sentence[1:], published))
+    path = article(tmp_path, f"Four rockets struck Ain al-Asad air base {phrase}.", published)
+    c = one(extract_news(path, spec, gazetteer=gazetteer))
     assert (str(c["date"].date()), c["date_precision"]) == (date, precision)
+    # the span is the date expression: the phrase less a leading "on" / "in" / "just before
+    # dawn", except "on <weekday>", which is read whole
     start, end = map(int, c["date_span"].split("-"))
-    assert article(tmp_path, sentence[0].upper() + sentence[1:], published).read_text()[start:end].strip() == phrase.split(" ", 1)[-1] or phrase in c["date_evidence"]
+    span = path.read_text(encoding="utf-8")[start:end]
+    lead = next((w for w in ("on ", "in ", "just before dawn ") if phrase.startswith(w)), "")
+    weekday = phrase[len(lead):].split(",")[0].split()[0].endswith("day") and lead == "on "
+    assert span == (phrase if weekday else phrase[len(lead):])
 
 
 def test_hours_before_takes_the_date_of_the_event_before(tmp_path, spec, gazetteer):
@@ -502,6 +507,12 @@ def test_score_by_hand():
     assert fields.loc["munitions", ["true_pos", "false_pos", "false_neg"]].tolist() == [0, 2, 1]
     # fatalities: x#1 says 1 for 2
     assert fields.loc["fatalities", ["precision", "recall"]].tolist() == [0.0, 0.0]
+    table = score.table().set_index("field")
+    assert table.loc["events", ["true_pos", "false_pos", "false_neg"]].tolist() == [2, 1, 0]
+    differences = score.matches.set_index("candidate_id")["differences"]
+    assert differences["x#1"] == "fatalities: 1 (label 2)"
+    assert differences["y#1"] == "munitions: 2 (label 4), munitions_min: 2 (label 4), munitions_max: 2 (label 4)"
+    assert differences["x#2"] == "no label matched"
 
 
 def test_dedup_keeps_a_reports_own_range():

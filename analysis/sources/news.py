@@ -94,7 +94,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -112,6 +112,7 @@ __all__ = [
     "load_gazetteer",
     "load_news",
     "read_article",
+    "spec_gazetteer",
     "split_sentences",
 ]
 
@@ -391,6 +392,14 @@ def load_gazetteer(path: str | Path) -> Gazetteer:
     return Gazetteer(places.set_index("location", drop=False), display_path(path), tuple(compiled))
 
 
+def spec_gazetteer(spec) -> Gazetteer:
+    """The gazetteer a dyad spec names in ``news.gazetteer`` (a path from the project root)."""
+    path = (spec.raw.get("news") or {}).get("gazetteer")
+    if not path:
+        raise ValueError(f"{spec.path}: the spec has no news.gazetteer (a CSV of places, see load_gazetteer)")
+    return load_gazetteer(resolve(path))
+
+
 # --------------------------------------------------------------------------------------------
 # Shared vocabulary
 
@@ -608,8 +617,6 @@ def _casualties(masked: str, offset: int) -> list[Hit]:
             n = _number(m["n"])
             if n is None or (m["n"].lower() in {"a", "an"} and not re.search(_PERSON, m.group(0), re.IGNORECASE)):
                 continue
-            if not re.search(r"\d", m["n"]) and n > 1 and m["n"].lower() in {"a", "an"}:
-                continue
             found.append((m.start(), m.end(), (fld, n, m["qual"], m.group(0))))
     hits = []
     for fld in ("fatalities", "injuries"):
@@ -711,23 +718,22 @@ def _sides(masked: str, offset: int, patterns) -> list[Hit]:
         grow = _GROUP_WORD.match(after)
         name_end = b + (grow.end() if grow else 0)
         actor = masked[a:name_end].strip(" “”\"")
-        role, rule = "mentioned", "named, no role cue"
-        for how, pattern in _AGENT_BEFORE:
+        role, rule, how = "mentioned", "named, no role cue", None
+        for cue, pattern in _AGENT_BEFORE:
             if pattern.search(before):
-                role, rule = "agent", f"'{how}' before the name"
+                role, rule = "agent", f"'{cue}' before the name"
+                how = cue if cue in {"claimed", "blamed"} else None
                 break
         else:
             rest = re.sub(r"^\.", "", masked[name_end : name_end + 80])  # "U.S." matched as "U.S"
             if _AGENT_AFTER_CLAIM.match(rest):
-                role, rule = "agent", "'claimed' after the name"
+                role, rule, how = "agent", "'claimed' after the name", "claimed"
             elif _TARGET_AFTER.match(rest) or _TARGET_BEFORE.search(before):
                 role, rule = "target", "target cue"
             elif _VICTIM_BEFORE.search(before) or _VICTIM_AFTER.match(rest):
                 role, rule = "target", "victim cue"
             elif _AGENT_AFTER.match(rest):
                 role, rule = "agent", "attack word after the name"
-        how = {"'claimed' before the name": "claimed", "'claimed' after the name": "claimed",
-               "'blamed' before the name": "blamed"}.get(rule)
         hits.append(Hit("side", side, offset + a, offset + name_end, f"{actor!r}: {rule}",
                         {"role": role, "actor": actor, "how": how}))
     return hits
@@ -1286,7 +1292,7 @@ def _candidate_row(article: Article, draft: Draft, gazetteer: Gazetteer) -> dict
     for name in ("fatalities", "injuries"):
         if name in have:
             row[name] = have[name].value
-    if "time_utc" in have and row.get("date") is not pd.NaT and date is not None and date.precision == "day":
+    if "time_utc" in have and date is not None and date.date is not None and date.precision == "day":
         h, mi, shift = have["time_utc"].value
         row["time_utc"] = date.date + pd.Timedelta(days=shift, hours=h, minutes=mi)
     row["role"] = pd.NA  # set per article by _roles
@@ -1416,10 +1422,7 @@ def extract_news(
         matter (e.g. third-party files that cannot be edited).
     """
     if gazetteer is None:
-        path = (spec.raw.get("news") or {}).get("gazetteer")
-        if not path:
-            raise ValueError(f"{spec.path}: no gazetteer given and the spec has no news.gazetteer")
-        gazetteer = load_gazetteer(resolve(path))
+        gazetteer = spec_gazetteer(spec)
     elif not isinstance(gazetteer, Gazetteer):
         gazetteer = load_gazetteer(gazetteer)
     files: list[Path] = []
@@ -1487,7 +1490,7 @@ def load_news(
     if spec is None:
         raise ValueError(f"{path}: the news loader needs the dyad spec (sides and gazetteer)")
     metadata = read_labels(resolve(labels))[1] if labels else None
-    gaz = load_gazetteer(resolve(gazetteer)) if gazetteer else load_gazetteer(resolve(spec.raw["news"]["gazetteer"]))
+    gaz = load_gazetteer(resolve(gazetteer)) if gazetteer else spec_gazetteer(spec)
     found = extract_news(path, spec, gazetteer=gaz, metadata=metadata)
     review_table = read_reviews(resolve(reviews)) if reviews else None
     result = apply_reviews(found.candidates, review_table, articles=found.articles, gazetteer=gaz,
@@ -1495,4 +1498,4 @@ def load_news(
     load = result.load
     note = (f"{len(found.articles)} article(s), {len(found.mentions)} sentence(s) mentioning an attack, "
             f"{len(found.candidates)} candidate(s)")
-    return type(load)(load.events, load.rejects, load.source, load.read, load.filtered, load.merged, (note, *load.notes))
+    return replace(load, notes=(note, *load.notes))
