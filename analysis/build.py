@@ -8,8 +8,9 @@
     stages' files, and so their outputs, untouched.
 ``python -m analysis.build scrub NOTEBOOK [--title TITLE]``
     Remove what differs from one run to the next in an executed notebook (papermill's and
-    Jupyter's timestamps and durations, the random id of papermill's injected cell), so that
-    the HTML made from it is the same on every build.
+    Jupyter's timestamps and durations, the random id of papermill's injected cell, and where
+    the kernel happened to cut a cell's printed text into separate outputs), so that the HTML
+    made from it is the same on every build.
 ``python -m analysis.build index REPORTS_DIR``
     Write ``index.html`` linking every report in the folder.
 """
@@ -78,8 +79,11 @@ def scrub_run(notebook: str | Path, *, title: str | None = None) -> None:
     """Remove run-specific values from an executed notebook, in place.
 
     Drops timestamps and durations, and numbers the cells ``cell-00``, ``cell-01``... (papermill
-    gives its injected-parameters cell a random id). ``title``, when given, is stored as the
-    notebook's title (nbconvert's HTML ``<title>``).
+    gives its injected-parameters cell a random id). Joins consecutive outputs of one stream
+    (stdout, stderr): the kernel flushes printed text on a timer, so two ``print`` calls on
+    either side of a slow step come out as one output or two depending on the machine's speed,
+    which nbconvert renders as one ``<pre>`` block or two. ``title``, when given, is stored as
+    the notebook's title (nbconvert's HTML ``<title>``).
     """
     path = Path(notebook)
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -91,11 +95,30 @@ def scrub_run(notebook: str | Path, *, title: str | None = None) -> None:
     for i, cell in enumerate(nb.get("cells", [])):
         if "id" in cell:
             cell["id"] = f"cell-{i:02d}"
+        if "outputs" in cell:
+            cell["outputs"] = _join_streams(cell["outputs"])
         meta = cell.get("metadata", {})
         meta.pop("execution", None)
         for key in ("start_time", "end_time", "duration", "exception", "status"):
             meta.get("papermill", {}).pop(key, None)
     path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _join_streams(outputs: list[dict]) -> list[dict]:
+    """``outputs`` with each run of consecutive same-stream outputs joined into one."""
+    joined: list[dict] = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if (out.get("output_type") == "stream" and last is not None and last.get("output_type") == "stream"
+                and last.get("name") == out.get("name")):
+            last["text"] = _text(last["text"]) + _text(out["text"])
+        else:
+            joined.append(out)
+    return joined
+
+
+def _text(text: str | list[str]) -> str:
+    return text if isinstance(text, str) else "".join(text)
 
 
 def _title(report: Path) -> str:

@@ -62,6 +62,31 @@ def test_scrub_run_removes_clock_values(tmp_path):
     assert out["cells"][0]["id"] == "cell-00"  # papermill's random id replaced
 
 
+def test_scrub_run_joins_a_stream_cut_in_two(tmp_path):
+    """Two prints either side of a slow step: one stdout output on one run, two on another (the
+    kernel flushes on a timer). After scrubbing, both runs hold the same single output."""
+    def cell(outputs):
+        return {"cell_type": "code", "metadata": {}, "source": "", "execution_count": 1, "id": "x", "outputs": outputs}
+
+    def stream(name, text):
+        return {"output_type": "stream", "name": name, "text": text}
+
+    table = {"output_type": "display_data", "data": {"text/plain": "t"}, "metadata": {}}
+    one = [stream("stdout", "29 in scope\n309 + 29 -> 311\n"), table]
+    two = [stream("stdout", ["29 in scope\n"]), stream("stdout", "309 + 29 -> 311\n"), table,
+           stream("stderr", "w1\n"), stream("stdout", "after\n"), stream("stderr", "w2\n"), stream("stderr", ["w3\n"])]
+    texts = []
+    for i, outputs in enumerate((one, two)):
+        path = tmp_path / f"run{i}.ipynb"
+        path.write_text(json.dumps({"cells": [cell(outputs)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+        scrub_run(path)
+        texts.append(json.loads(path.read_text())["cells"][0]["outputs"])
+    assert texts[0] == [stream("stdout", "29 in scope\n309 + 29 -> 311\n"), table]
+    # joined only where the same stream runs on; a table or another stream in between keeps them apart
+    assert texts[1] == [stream("stdout", "29 in scope\n309 + 29 -> 311\n"), table, stream("stderr", "w1\n"),
+                        stream("stdout", "after\n"), stream("stderr", "w2\nw3\n")]
+
+
 def test_index_links_every_report(tmp_path):
     (tmp_path / "b-dyad.html").write_text("<html><head><title>B report</title></head></html>")
     (tmp_path / "a-dyad--w14.html").write_text("<html><head><title>A variant</title></head></html>")

@@ -5,6 +5,8 @@ edit of `window_days` that reruns only the cycles and the report, and a clean re
 identical tables and identical HTML.
 """
 
+import difflib
+import itertools
 import os
 import re
 import shutil
@@ -137,7 +139,15 @@ def test_clean_rebuilds_are_identical(project):
     for name in TABLES:
         assert before_tables[name].equals(after_tables[name]), name
     for page in pages:
-        assert (project / "reports" / page).read_bytes() == before_html[page], page
+        after = (project / "reports" / page).read_bytes()
+        assert after == before_html[page], f"{page} differs after a clean rebuild:\n{_first_difference(before_html[page], after)}"
+
+
+def _first_difference(before: bytes, after: bytes, context: int = 3) -> str:
+    """The changed lines of two builds of a page (a unified diff, cut short), not pytest's byte dump."""
+    diff = difflib.unified_diff(before.decode(errors="replace").splitlines(), after.decode(errors="replace").splitlines(),
+                                "first build", "clean rebuild", n=context, lineterm="")
+    return "\n".join(line[:300] for line in itertools.islice(diff, 80))
 
 
 def test_make_passes_only_parameters_the_notebooks_declare(project):
