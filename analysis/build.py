@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import re
 from pathlib import Path
 
+import nbformat
 import yaml
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 __all__ = ["STAGES", "scrub_run", "split_params", "write_index"]
 
@@ -80,45 +81,26 @@ def scrub_run(notebook: str | Path, *, title: str | None = None) -> None:
 
     Drops timestamps and durations, and numbers the cells ``cell-00``, ``cell-01``... (papermill
     gives its injected-parameters cell a random id). Joins consecutive outputs of one stream
-    (stdout, stderr): the kernel flushes printed text on a timer, so two ``print`` calls on
-    either side of a slow step come out as one output or two depending on the machine's speed,
-    which nbconvert renders as one ``<pre>`` block or two. ``title``, when given, is stored as
-    the notebook's title (nbconvert's HTML ``<title>``).
+    (nbconvert's ``CoalesceStreamsPreprocessor``): the kernel flushes printed text on a timer, so
+    two ``print`` calls on either side of a slow step come out as one output or two depending on
+    the machine's speed, which nbconvert renders as one ``<pre>`` block or two. ``title``, when
+    given, is stored as the notebook's title (nbconvert's HTML ``<title>``).
     """
     path = Path(notebook)
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb = nbformat.read(path, as_version=4)
     if title is not None:
-        nb.setdefault("metadata", {})["title"] = title
-    pm = nb.get("metadata", {}).get("papermill", {})
+        nb.metadata["title"] = title
+    pm = nb.metadata.get("papermill", {})
     for key in ("start_time", "end_time", "duration", "input_path", "output_path"):
         pm.pop(key, None)
-    for i, cell in enumerate(nb.get("cells", [])):
+    for i, cell in enumerate(nb.cells):
         if "id" in cell:
             cell["id"] = f"cell-{i:02d}"
-        if "outputs" in cell:
-            cell["outputs"] = _join_streams(cell["outputs"])
-        meta = cell.get("metadata", {})
-        meta.pop("execution", None)
+        cell.metadata.pop("execution", None)
         for key in ("start_time", "end_time", "duration", "exception", "status"):
-            meta.get("papermill", {}).pop(key, None)
-    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _join_streams(outputs: list[dict]) -> list[dict]:
-    """``outputs`` with each run of consecutive same-stream outputs joined into one."""
-    joined: list[dict] = []
-    for out in outputs:
-        last = joined[-1] if joined else None
-        if (out.get("output_type") == "stream" and last is not None and last.get("output_type") == "stream"
-                and last.get("name") == out.get("name")):
-            last["text"] = _text(last["text"]) + _text(out["text"])
-        else:
-            joined.append(out)
-    return joined
-
-
-def _text(text: str | list[str]) -> str:
-    return text if isinstance(text, str) else "".join(text)
+            cell.metadata.get("papermill", {}).pop(key, None)
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
+    nbformat.write(nb, path)
 
 
 def _title(report: Path) -> str:

@@ -1,6 +1,7 @@
 import json
 import os
 
+import nbformat
 import pytest
 
 from analysis.build import STAGES, scrub_run, split_params, write_index
@@ -47,7 +48,7 @@ def test_scrub_run_removes_clock_values(tmp_path):
     nb = {
         "cells": [{"cell_type": "code", "metadata": {"execution": {"iopub.status.busy": "2026-01-01T00:00"},
                    "papermill": {"duration": 1.5, "start_time": "x", "end_time": "y", "status": "completed", "exception": False}},
-                   "source": "", "outputs": [], "id": "3f9a1c"}],
+                   "source": "", "execution_count": 1, "outputs": [], "id": "3f9a1c"}],
         "metadata": {"papermill": {"start_time": "x", "end_time": "y", "duration": 3.2, "parameters": {"a": 1}}},
         "nbformat": 4, "nbformat_minor": 5,
     }
@@ -80,7 +81,7 @@ def test_scrub_run_joins_a_stream_cut_in_two(tmp_path):
         path = tmp_path / f"run{i}.ipynb"
         path.write_text(json.dumps({"cells": [cell(outputs)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
         scrub_run(path)
-        texts.append(json.loads(path.read_text())["cells"][0]["outputs"])
+        texts.append(nbformat.read(path, as_version=4).cells[0].outputs)  # texts read back as whole strings
     assert texts[0] == [stream("stdout", "29 in scope\n309 + 29 -> 311\n"), table]
     # joined only where the same stream runs on; a table or another stream in between keeps them apart
     assert texts[1] == [stream("stdout", "29 in scope\n309 + 29 -> 311\n"), table, stream("stderr", "w1\n"),
