@@ -1,59 +1,64 @@
 """Strike -> response pairing and chains: the escalation-cycle dataset.
 
-Definitions (``DESIGN.md`` section 4), each controlled by a parameter of :func:`build_cycles`:
+What counts as a response - the window, ties, matching, the own next event, trigger and response
+kinds, minimum severity, theatre, distance - is the response rule,
+:class:`analysis.response.ResponseRule` (its module notes define every option). This module
+applies it: :func:`prepare_events` puts events in event order as arrays, :func:`pair_events`
+finds each trigger's response (used as it is by the circular-shift null in
+:mod:`analysis.permutation`), and :func:`build_cycles` returns the escalation-cycle dataset.
 
-Response
-    The response to an event of side A is the first later event of another side B within
-    ``window_days`` of it (inclusive: an event exactly ``window_days`` later counts). Which
-    events may answer is narrowed by ``response_kinds``, ``min_severity`` and ``theatre``.
-Matching
-    ``"many_to_one"`` (default): several A events may share one response. ``"one_to_one"``:
-    each B event answers at most one A event, the earliest one still waiting (first come,
-    first served); a later A event then waits for the next B event.
-Own next event
-    With ``own_event_ends_wait=True``, the wait of an A event ends at A's own next event on a
-    later day: if B has not answered by then, the event is censored (``own_next_event``). A
-    response on the same day as A's next event still counts.
+Event order
+    Day, then known UTC time (unknown times last within their day), then input order.
 Ties
-    With day precision, a B event on the same day as A's has an unknown order. When both carry
-    ``time_utc`` they are ordered by it (B after A is a response, ``interval_days`` 0).
-    Otherwise the trigger is marked ``order_ambiguous`` and ``ties`` decides: ``"exclude"``
-    (default) never counts an unordered same-day event as a response; ``"include"`` counts it
-    with ``interval_days`` 0.
+    With day precision, a same-day event of the other side has an unknown order unless both
+    carry ``time_utc`` (then the later one may answer the earlier, ``interval_days`` 0). A
+    trigger with an eligible same-day event of unknown order (within the distance, when one is
+    set) is marked ``order_ambiguous``; the rule's ``ties`` says whether such an event answers.
 Censoring
     No response within the window: ``window_end`` when the whole window lies within the data,
-    ``study_end`` when it runs past the last day observed, ``own_next_event`` as above (the
-    earliest of the three applies). ``interval_days`` then holds the follow-up time: read it
-    with ``censored``, as survival data.
+    ``study_end`` when it runs past the last day observed, ``own_next_event`` when the rule lets
+    the trigger side's own next event end the wait (the earliest of the three applies).
+    ``interval_days`` then holds the follow-up time: read it with ``censored``, as survival data.
+    Events after the study end are not analysed.
 Chain
-    A maximal alternating sequence in which each event answers the previous one. An event
+    A maximal alternating sequence of triggers in which each answers the previous one. An event
     answered by several triggers (many-to-one) continues the chain of the latest of them; the
-    earlier ones end their own chains there. Every event is in exactly one chain (a lone event
-    is a chain of length 1); ``chain_id`` is the ``event_id`` of the chain's first event.
-
-Events with the same date and time keep their input order.
+    earlier ones end their own chains there. Every trigger is in exactly one chain (a lone event
+    is a chain of length 1); ``chain_id`` is the ``event_id`` of the chain's first event. With
+    ``trigger_kinds``, a response that is not itself a trigger ends its chain.
+Spatial scope
+    Distances are great-circle distances on a sphere of the mean Earth radius, 6,371.0088 km
+    (compared as chords of the sphere, which is exact). Candidates are bucketed in cubes of the
+    chord's size, so a trigger is compared only with events in its own and the 26 neighbouring
+    cubes, within its window: no loop over events, and memory bounded by processing pairs in
+    batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from analysis.geo import Cubes, batches, chord_km, great_circle_km, xyz_km
+from analysis.response import ResponseRule
+
 __all__ = [
     "CENSOR_REASONS",
     "CYCLE_COLUMNS",
-    "MATCHING",
-    "TIE_RULES",
+    "PairingInput",
+    "Pairing",
     "build_cycles",
+    "pair_events",
+    "prepare_events",
+    "response_scope",
     "summarise_chains",
     "summarise_cycles",
     "with_event_details",
 ]
 
-TIE_RULES = ("exclude", "include")
-MATCHING = ("many_to_one", "one_to_one")
 CENSOR_REASONS = ("window_end", "study_end", "own_next_event")
 
 #: Columns of the cycles table, in order (severity columns follow).
@@ -67,6 +72,7 @@ CYCLE_COLUMNS = (
     "response_date",
     "response_kind",
     "interval_days",
+    "distance_km",
     "censored",
     "censor_reason",
     "window_days",
@@ -77,23 +83,6 @@ CYCLE_COLUMNS = (
 )
 
 _NONE = -1
-
-
-def _windows(window_days: int | Mapping, sides: list[str]) -> dict[str, int]:
-    """Window per trigger side from one number or a mapping keyed by side or (side, other)."""
-    if isinstance(window_days, Mapping):
-        windows = {(k[0] if isinstance(k, tuple) else k): int(v) for k, v in window_days.items()}
-        absent = [s for s in sides if s not in windows]
-        if absent:
-            raise ValueError(f"window_days gives no window for trigger side(s) {absent}; it has {list(window_days)}")
-    else:
-        windows = {s: int(window_days) for s in sides}
-    negative = {s: w for s, w in windows.items() if w < 0}
-    if negative:
-        raise ValueError(f"window_days must be >= 0, got {negative}")
-    return windows
-
-
 _DAY_US = 86_400 * 10**6
 _BEFORE_US = 14 * 3_600 * 10**6  # a UTC time may precede its local date's midnight by up to 14 h
 _SPAN_US = 52 * 3_600 * 10**6  # ... and follow it by up to 38 h
@@ -136,22 +125,21 @@ def _argsort_stable_ties(key: np.ndarray) -> np.ndarray:
     return order
 
 
-def _unique(values: pd.api.extensions.ExtensionArray) -> bool:
-    """Whether an id array has no repeated value (factorizing is the fastest hash pandas offers)."""
-    return len(pd.factorize(values)[1]) == len(values)
-
-
 def _first_after(
-    t_day: np.ndarray, t_key: np.ndarray, t_timed: np.ndarray, c_day: np.ndarray, c_key: np.ndarray, c_timed: np.ndarray, ties: str
+    t_day: np.ndarray, t_key: np.ndarray, t_timed: np.ndarray, c_day: np.ndarray, c_key: np.ndarray, c_timed: np.ndarray,
+    ties: str, later_day_only: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each trigger, the position of the first candidate that answers it, and whether its
-    order against some same-day candidate is unknown.
+    """For each trigger, the index of the first candidate that answers it, and whether its order
+    against some same-day candidate is unknown.
 
     Keys come from :func:`_order_keys` (candidates sorted by them). Returns ``(first,
-    ambiguous)``; ``first`` is ``len(c_key)`` when no candidate follows.
+    ambiguous)``; ``first`` is ``len(c_key)`` when no candidate follows. With
+    ``later_day_only`` only candidates on a later day count (the own-next-event search).
     """
     day_lo = np.searchsorted(c_day, t_day, side="left")  # first candidate on the trigger's day
     day_hi = np.searchsorted(c_day, t_day, side="right")  # first candidate on a later day
+    if later_day_only:
+        return day_hi, np.zeros(len(t_day), dtype=bool)
     untimed_cum = np.concatenate(([0], np.cumsum(~c_timed)))
     n_untimed_day = untimed_cum[day_hi] - untimed_cum[day_lo]  # they sort last within their day
     timed_end = day_hi - n_untimed_day
@@ -166,32 +154,391 @@ def _first_after(
     return first, ambiguous
 
 
-def _one_to_one(first: np.ndarray, t_day: np.ndarray, c_day: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """Greedy first-come-first-served matching: each trigger, in time order, takes the earliest
-    eligible candidate not yet taken, if it falls within its window."""
-    n_c = len(c_day)
-    matched = np.full(len(first), n_c, dtype=np.int64)
-    last = -1
-    c_day_list = c_day.tolist()
-    for i, (f, d, w) in enumerate(zip(first.tolist(), t_day.tolist(), window.tolist())):
-        p = f if f > last else last + 1
-        if p < n_c and c_day_list[p] - d <= w:
-            matched[i] = p
-            last = p
+# -- events as arrays in event order ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairingInput:
+    """Events in event order, as the arrays the pairing reads (see :func:`prepare_events`).
+
+    ``sided`` holds the analysed rows (a side, dated up to the study end) in input order;
+    ``order`` lists them in event order, and every array is in event order. ``trigger`` and
+    ``response`` say which events the rule lets be triggers and responses; ``located`` which
+    have coordinates; ``xyz`` their position on the sphere (km), NaN where unknown.
+    """
+
+    sided: pd.DataFrame
+    order: np.ndarray
+    day: np.ndarray
+    time: np.ndarray
+    key: np.ndarray
+    side: np.ndarray
+    sides: tuple[str, ...]
+    kind: np.ndarray
+    kinds: tuple[str, ...]
+    trigger: np.ndarray
+    response: np.ndarray
+    located: np.ndarray
+    xyz: np.ndarray
+    end_day: int
+
+    @property
+    def timed(self) -> np.ndarray:
+        return self.time != _NONE
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def shifted(self, side: str, shift_days: int, *, start_day: int, span_days: int) -> PairingInput:
+        """The same events with ``side``'s dates moved ``shift_days`` later, wrapping around the
+        ``span_days`` days from ``start_day`` (the circular shift of a permutation null), in
+        the new event order. Times of day move with their dates."""
+        code = self.sides.index(side)
+        moving = self.side == code
+        new_day = np.where(moving, start_day + (self.day - start_day + shift_days) % span_days, self.day)
+        new_time = np.where(moving & (self.time != _NONE), self.time + (new_day - self.day) * (_DAY_US * 1_000), self.time)
+        # a key keeps its place within its day: only the day part changes
+        new_key = self.key + (new_day - self.day) * _SLOT
+        order = _argsort_stable_ties(new_key)
+        return replace(
+            self, order=self.order[order], day=new_day[order], time=new_time[order], key=new_key[order],
+            side=self.side[order], kind=self.kind[order], trigger=self.trigger[order], response=self.response[order],
+            located=self.located[order], xyz=self.xyz[order],
+        )
+
+
+def prepare_events(
+    events: pd.DataFrame,
+    rule: ResponseRule,
+    *,
+    id_col: str = "event_id",
+    side_col: str = "side",
+    date_col: str = "date",
+    time_col: str = "time_utc",
+    kind_col: str = "kind",
+    country_col: str = "country",
+    lat_col: str = "latitude",
+    lon_col: str = "longitude",
+    extra_cols: Iterable[str] = (),
+) -> PairingInput:
+    """Put the events a rule analyses in event order, as arrays.
+
+    Events without a side, and events after the rule's study end, are left out. Raises a
+    ``ValueError`` naming what is missing when a column the rule needs is absent, and when event
+    ids repeat.
+    """
+    needed = [id_col, side_col, date_col, kind_col]
+    if rule.theatre is not None:
+        needed.append(country_col)
+    if rule.max_distance_km is not None:
+        needed += [lat_col, lon_col]
+    absent = [c for c in needed if c not in events.columns]
+    if absent:
+        why = " (the rule's max_distance_km needs coordinates)" if {lat_col, lon_col} & set(absent) else ""
+        raise ValueError(f"events has no {absent} column(s){why}; columns are: {', '.join(map(str, events.columns))}")
+    missing_sev = [c for c in rule.severity if c not in events.columns]
+    if missing_sev:
+        raise ValueError(f"min_severity names column(s) {missing_sev} that events does not have")
+
+    dates = pd.to_datetime(events[date_col])
+    end = rule.study_end if rule.study_end is not None else (dates[events[side_col].notna()].max() if len(events) else None)
+    keep = events[side_col].notna().to_numpy().copy()
+    if end is not None and not pd.isna(end):
+        keep &= (dates <= end).to_numpy()
+    cols = list(dict.fromkeys([*needed, *rule.severity, *[c for c in (time_col, lat_col, lon_col) if c in events.columns],
+                               *[c for c in extra_cols if c in events.columns]]))
+    sided = events if keep.all() else events.loc[keep, cols]
+    ids = pd.array(sided[id_col], dtype="string")
+    if len(pd.factorize(ids)[1]) != len(ids):
+        dups = pd.Series(ids)[pd.Series(ids).duplicated()].head(5).tolist()
+        raise ValueError(f"events has duplicate '{id_col}' values, e.g. {dups}")
+
+    day = pd.to_datetime(sided[date_col]).to_numpy(dtype="datetime64[D]").astype(np.int64)
+    if time_col in sided.columns:
+        raw_time = pd.to_datetime(sided[time_col]).to_numpy(dtype="datetime64[ns]")
+        time = np.where(np.isnat(raw_time), _NONE, raw_time.astype(np.int64))
+    else:
+        time = np.full(len(sided), _NONE, dtype=np.int64)
+    key = _order_keys(day, time, sided[id_col])
+    order = _argsort_stable_ties(key)
+
+    side_code, side_names = pd.factorize(sided[side_col])
+    by_name = np.argsort(np.asarray(side_names, dtype=str))  # sides in sorted order
+    side_code, side_names = np.argsort(by_name)[side_code], side_names[by_name]
+    kind_code, kind_names = pd.factorize(sided[kind_col])
+    kinds = tuple(str(k) for k in kind_names)
+
+    trigger = np.ones(len(sided), dtype=bool)
+    if rule.trigger_kinds is not None:
+        trigger &= np.isin(kind_code, [i for i, k in enumerate(kinds) if k in rule.trigger_kinds])
+    response = np.ones(len(sided), dtype=bool)
+    if rule.response_kinds is not None:
+        response &= np.isin(kind_code, [i for i, k in enumerate(kinds) if k in rule.response_kinds])
+    for col, minimum in rule.severity.items():
+        values = pd.to_numeric(sided[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        response &= values >= minimum  # missing (NaN) never qualifies
+    if rule.theatre is not None:
+        response &= sided[country_col].isin(list(rule.theatre)).to_numpy()
+
+    if lat_col in sided.columns and lon_col in sided.columns:
+        lat = pd.to_numeric(sided[lat_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        lon = pd.to_numeric(sided[lon_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    else:
+        lat = lon = np.full(len(sided), np.nan)
+    located = ~(np.isnan(lat) | np.isnan(lon))
+    if rule.max_distance_km is not None and rule.missing_coordinates == "exclude":
+        trigger &= located
+        response &= located
+
+    end_day = int(pd.Timestamp(end).to_datetime64().astype("datetime64[D]").astype(np.int64)) if end is not None and not pd.isna(end) else 0
+    return PairingInput(
+        sided=sided, order=order, day=day[order], time=time[order], key=key[order], side=side_code[order],
+        sides=tuple(str(s) for s in side_names), kind=kind_code[order], kinds=kinds, trigger=trigger[order],
+        response=response[order], located=located[order], xyz=xyz_km(lat, lon)[order], end_day=end_day,
+    )
+
+
+def response_scope(events: pd.DataFrame, rule: ResponseRule, **columns) -> pd.DataFrame:
+    """How many events of each side the rule analyses, and why the others are left out.
+
+    Returns
+    -------
+    DataFrame
+        One row per side: ``side``, ``events`` (with this side), ``after_study_end`` (not
+        analysed), ``analysed``, ``no_coordinates`` (among the analysed), ``triggers`` and
+        ``responses`` (events the rule lets be triggers, and answers), ``not_trigger_kind``,
+        ``coordinates_rule`` (what events without coordinates are under a distance limit:
+        ``exclude``, ``any`` or empty when no limit is set).
+    """
+    inp = prepare_events(events, rule, **columns)
+    side_col = columns.get("side_col", "side")
+    all_counts = events[side_col].dropna().astype(str).value_counts()
+    kinds = np.asarray(inp.kinds, dtype=object)
+    rows = []
+    for code, s in enumerate(inp.sides):
+        mine = inp.side == code
+        kind_ok = np.ones(mine.sum(), dtype=bool) if rule.trigger_kinds is None else np.isin(kinds[inp.kind[mine]], rule.trigger_kinds)
+        rows.append({
+            "side": s,
+            "events": int(all_counts.get(s, 0)),
+            "after_study_end": int(all_counts.get(s, 0) - mine.sum()),
+            "analysed": int(mine.sum()),
+            "no_coordinates": int((mine & ~inp.located).sum()),
+            "triggers": int((mine & inp.trigger).sum()),
+            "responses": int((mine & inp.response).sum()),
+            "not_trigger_kind": int((~kind_ok).sum()),
+            "coordinates_rule": rule.missing_coordinates if rule.max_distance_km is not None else "",
+        })
+    return pd.DataFrame(rows).astype({"side": "string", "coordinates_rule": "string"})
+
+
+# -- searching for the first answer ----------------------------------------------------------
+
+
+def _near_pairs(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, horizon: int, chord: float, later_day_only: bool):
+    """Batches of (trigger index, candidate position, unordered, answers) for every candidate
+    within ``horizon`` days and ``chord`` km of each trigger (same day included unless
+    ``later_day_only``)."""
+    cubes = Cubes(inp.xyz[c_pos], c_pos, len(inp), chord)
+    t_day = inp.day[t_pos]
+    lo = np.searchsorted(inp.day, t_day + (1 if later_day_only else 0), side="left")
+    hi = np.searchsorted(inp.day, t_day + horizon, side="right")
+    timed = inp.timed
+    for qi, ci in batches(*cubes.ranges(inp.xyz[t_pos], lo, hi)):
+        tp, cp = t_pos[qi], c_pos[cubes.index[ci]]
+        near = ((inp.xyz[tp] - inp.xyz[cp]) ** 2).sum(axis=1) <= chord * chord
+        qi, tp, cp = qi[near], tp[near], cp[near]
+        same = inp.day[cp] == inp.day[tp]
+        both = timed[tp] & timed[cp]
+        yield qi, cp, same & ~both, ~same | (both & (inp.key[cp] > inp.key[tp]))
+
+
+def _search(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, horizon: int, rule: ResponseRule,
+            later_day_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """For each trigger (positions ``t_pos``), the position of the first candidate among
+    ``c_pos`` (ascending) that follows it - answers it, or with ``later_day_only`` falls on a
+    later day - within ``horizon`` days and the rule's distance; and whether an eligible
+    same-day candidate has an unknown order. ``len(inp)`` where none follows."""
+    n = len(inp)
+    if rule.max_distance_km is None:
+        return _search_all(inp, t_pos, c_pos, rule, later_day_only)
+    first = np.full(len(t_pos), n, dtype=np.int64)
+    ambiguous = np.zeros(len(t_pos), dtype=bool)
+    t_xy = inp.located[t_pos]
+    c_xy = c_pos[inp.located[c_pos]]
+    if t_xy.any() and len(c_xy):
+        chord = chord_km(rule.max_distance_km)
+        rows = np.flatnonzero(t_xy)
+        for qi, cp, unordered, ordered_after in _near_pairs(inp, t_pos[rows], c_xy, horizon, chord, later_day_only):
+            answers = ordered_after | (unordered & (rule.ties == "include")) if not later_day_only else np.ones(len(cp), bool)
+            np.minimum.at(first, rows[qi[answers]], cp[answers])
+            ambiguous[rows[qi[unordered]]] = True
+    if rule.missing_coordinates == "any":  # an event without coordinates is near every event
+        for t_rows, cands in ((np.arange(len(t_pos)), c_pos[~inp.located[c_pos]]), (np.flatnonzero(~t_xy), c_xy)):
+            if len(t_rows) and len(cands):
+                f, a = _search_all(inp, t_pos[t_rows], cands, rule, later_day_only)
+                first[t_rows] = np.minimum(first[t_rows], f)
+                ambiguous[t_rows] |= a
+    return first, ambiguous
+
+
+def _search_all(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, rule: ResponseRule, later_day_only: bool):
+    """:func:`_search` without a distance limit: positions in event order (``len(inp)``: none)."""
+    first, ambiguous = _first_after(inp.day[t_pos], inp.key[t_pos], inp.timed[t_pos], inp.day[c_pos], inp.key[c_pos],
+                                    inp.timed[c_pos], rule.ties, later_day_only)
+    return np.append(c_pos, len(inp))[first], ambiguous
+
+
+def _answers_after(inp: PairingInput, t: int, c: int, include: bool) -> bool:
+    """Whether the event at position ``c`` may answer the trigger at ``t`` by its order alone."""
+    if inp.day[c] > inp.day[t]:
+        return True
+    if inp.time[t] != _NONE and inp.time[c] != _NONE:
+        return bool(inp.key[c] > inp.key[t])
+    return include
+
+
+def _one_to_one(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, first: np.ndarray, deadline: np.ndarray,
+                rule: ResponseRule) -> np.ndarray:
+    """First come, first served: each trigger, in event order, takes the first answer not yet
+    taken by an earlier trigger, up to its deadline day. Returns positions (``len(inp)``: none).
+
+    Without a distance limit the answers of a trigger are the candidates from its first answer
+    on (skipping same-day ones that cannot answer it), and taken ones are skipped with a
+    next-free pointer (union-find), in near-linear time; with a limit, the near answers of each
+    trigger are listed first.
+    """
+    n = len(inp)
+    include = rule.ties == "include"
+    matched = np.full(len(t_pos), n, dtype=np.int64)
+    if rule.max_distance_km is None or rule.missing_coordinates == "any" and not inp.located[np.concatenate([t_pos, c_pos])].all():
+        index = np.full(n + 1, len(c_pos), dtype=np.int64)
+        index[c_pos] = np.arange(len(c_pos))
+        nxt = list(range(len(c_pos) + 1))  # next candidate not yet taken (path-halving union-find)
+
+        def free(j: int) -> int:
+            while nxt[j] != j:
+                nxt[j] = nxt[nxt[j]]
+                j = nxt[j]
+            return j
+
+        c_day = inp.day[c_pos].tolist()
+        near = _pairwise_near(inp, rule)
+        for i, (t, f, last_day) in enumerate(zip(t_pos.tolist(), first.tolist(), deadline.tolist())):
+            j = free(int(index[f]))
+            while j < len(c_pos) and c_day[j] <= last_day:
+                c = int(c_pos[j])
+                if near(t, c) and _answers_after(inp, t, c, include):
+                    matched[i] = c
+                    nxt[j] = j + 1
+                    break
+                j = free(j + 1)
+        return matched
+    # a distance limit, every event located: list each trigger's near answers in event order
+    horizon = int((deadline - inp.day[t_pos]).max()) if len(t_pos) else 0
+    lists: dict[int, list[int]] = {}
+    chord = chord_km(rule.max_distance_km)
+    for qi, cp, unordered, ordered_after in _near_pairs(inp, t_pos, c_pos, max(horizon, 0), chord, False):
+        ok = (ordered_after | (unordered & include)) & (inp.day[cp] <= deadline[qi])
+        for q, c in zip(qi[ok].tolist(), cp[ok].tolist()):
+            lists.setdefault(q, []).append(c)
+    taken: set[int] = set()
+    for q in range(len(t_pos)):
+        for c in sorted(lists.get(q, ())):
+            if c not in taken:
+                taken.add(c)
+                matched[q] = c
+                break
     return matched
+
+
+def _pairwise_near(inp: PairingInput, rule: ResponseRule):
+    """``near(a, b)`` for two positions under the rule's distance (always true without one)."""
+    if rule.max_distance_km is None:
+        return lambda a, b: True
+    limit = chord_km(rule.max_distance_km) ** 2
+
+    def near(a: int, b: int) -> bool:
+        if not (inp.located[a] and inp.located[b]):
+            return True  # "any": an event without coordinates is near every event
+        return float(((inp.xyz[a] - inp.xyz[b]) ** 2).sum()) <= limit
+
+    return near
+
+
+# -- the pairing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """The pairing of :func:`pair_events`, one entry per event in event order.
+
+    ``response``: position of the response (``-1``: none); ``follow``: days to the response, or
+    the follow-up time when censored; ``reason``: 0 when answered, else ``1 +`` the index of the
+    reason in :data:`CENSOR_REASONS`, ``-1`` for events that are not triggers; ``ambiguous``;
+    ``window``: the trigger's window in days.
+    """
+
+    response: np.ndarray
+    follow: np.ndarray
+    reason: np.ndarray
+    ambiguous: np.ndarray
+    window: np.ndarray
+
+
+def pair_events(inp: PairingInput, rule: ResponseRule) -> Pairing:
+    """Find the response to every trigger under ``rule`` (see :mod:`analysis.response`)."""
+    n = len(inp)
+    response = np.full(n, _NONE, dtype=np.int64)
+    follow = np.zeros(n, dtype=np.int64)
+    reason = np.full(n, -1, dtype=np.int8)
+    ambiguous = np.zeros(n, dtype=bool)
+    window_of = np.zeros(n, dtype=np.int64)
+    windows = rule.windows(inp.sides)
+    WINDOW_END, STUDY_END, OWN_NEXT = (1 + CENSOR_REASONS.index(r) for r in CENSOR_REASONS)
+    day_end = np.append(inp.day, np.iinfo(np.int64).max // 4)  # the day of "no event" is far away
+
+    for code, s in enumerate(inp.sides):
+        mine = inp.side == code
+        t_pos = np.flatnonzero(mine & inp.trigger)
+        if not len(t_pos):
+            continue
+        c_pos = np.flatnonzero(~mine & inp.response)
+        w = windows[s]
+        t_day = inp.day[t_pos]
+        first, amb = _search(inp, t_pos, c_pos, w, rule)
+
+        # when the wait ends without an answer: the earliest of window end, study end, own next event
+        stop = np.full(len(t_pos), w, dtype=np.int64)
+        why = np.full(len(t_pos), WINDOW_END, dtype=np.int8)
+        to_end = inp.end_day - t_day
+        past_end = to_end < stop
+        stop = np.where(past_end, np.maximum(to_end, 0), stop)
+        why[past_end] = STUDY_END
+        own_gap = np.full(len(t_pos), np.iinfo(np.int64).max // 4, dtype=np.int64)
+        if rule.own_event_ends_wait:
+            nxt, _ = _search(inp, t_pos, t_pos, w, rule, later_day_only=True)
+            own_gap = np.where(nxt < n, day_end[nxt] - t_day, own_gap)
+        if rule.matching == "one_to_one":
+            first = _one_to_one(inp, t_pos, c_pos, first, t_day + np.minimum(stop, own_gap), rule)
+        interval = day_end[first] - t_day
+        answered = (first < n) & (interval <= np.minimum(stop, own_gap))
+        cut = ~answered & (own_gap <= stop)
+        stop = np.where(cut, own_gap, stop)
+        why[cut] = OWN_NEXT
+
+        response[t_pos[answered]] = first[answered]
+        follow[t_pos] = np.where(answered, interval, stop)
+        reason[t_pos] = np.where(answered, 0, why)
+        ambiguous[t_pos] = amb
+        window_of[t_pos] = w
+    return Pairing(response=response, follow=follow, reason=reason, ambiguous=ambiguous, window=window_of)
 
 
 def build_cycles(
     events: pd.DataFrame,
+    rule: ResponseRule | None = None,
     *,
-    window_days: int | Mapping = 30,
-    study_end: str | pd.Timestamp | None = None,
-    ties: str = "exclude",
-    matching: str = "many_to_one",
-    own_event_ends_wait: bool = False,
-    response_kinds: Iterable[str] | None = None,
-    min_severity: Mapping[str, float] | None = None,
-    theatre: Iterable[str] | None = None,
     severity_cols: Iterable[str] = ("fatalities",),
     id_col: str = "event_id",
     side_col: str = "side",
@@ -199,45 +546,36 @@ def build_cycles(
     time_col: str = "time_utc",
     kind_col: str = "kind",
     country_col: str = "country",
+    lat_col: str = "latitude",
+    lon_col: str = "longitude",
+    **options,
 ) -> pd.DataFrame:
-    """Pair every event with the response from the other side, and link responses into chains.
+    """Pair every trigger with its response under the response rule, and link responses into chains.
 
     Parameters
     ----------
     events : DataFrame
-        Canonical events with a side. Events whose side is missing are neither triggers nor
-        responses and are not in the output (count them before calling). Not modified.
-    window_days : int or mapping
-        Days within which a response counts (inclusive). One number, or one per trigger side
-        (``{"us": 14, "militias": 30}``; keys may also be ``(trigger_side, response_side)``).
-    study_end : date, optional
-        Last day observed. Defaults to the last event date; pass the dyad's ``period.end`` when
-        the data are known to cover it.
-    ties : {"exclude", "include"}
-        What an unordered same-day event of the other side is (see module notes).
-    matching : {"many_to_one", "one_to_one"}
-        Whether one event may answer several triggers (see module notes).
-    own_event_ends_wait : bool
-        Whether the trigger side's own next event (on a later day) ends the wait.
-    response_kinds : iterable of str, optional
-        Only events of these kinds may be responses (every event remains a trigger).
-    min_severity : mapping, optional
-        Column -> minimum, e.g. ``{"fatalities": 1}``: only events at or above every minimum may
-        be responses; an event whose value is missing does not qualify.
-    theatre : iterable of str, optional
-        Countries: only events in them may be responses.
+        Canonical events with a side. Events whose side is missing, and events after the
+        rule's study end, are neither triggers nor responses and are not in the output
+        (:func:`response_scope` counts them). Not modified.
+    rule : ResponseRule, optional
+        The response rule. Instead of a rule, its fields may be given as keywords
+        (``window_days=14, ties="include"``...), which build one; not both.
     severity_cols : iterable of str
         Columns copied as ``trigger_<col>`` and ``response_<col>``.
-    id_col, side_col, date_col, time_col, kind_col, country_col : str
-        Column names in ``events``; ``time_col`` may be absent.
+    id_col, side_col, date_col, time_col, kind_col, country_col, lat_col, lon_col : str
+        Column names in ``events``; the time and coordinate columns may be absent (the
+        coordinates are needed under a distance limit).
 
     Returns
     -------
     DataFrame
-        One row per sided event, keyed by ``trigger_id``, with the columns
-        :data:`CYCLE_COLUMNS` then ``trigger_<sev>``/``response_<sev>``, in event order (date,
-        time, input order). ``interval_days`` is the days from trigger to response, or the
-        follow-up time for censored rows.
+        One row per trigger (every analysed event, unless the rule limits trigger kinds or
+        leaves out events without coordinates), keyed by ``trigger_id``, with the columns
+        :data:`CYCLE_COLUMNS` then ``trigger_<sev>``/``response_<sev>``, in event order.
+        ``interval_days`` is the days from trigger to response, or the follow-up time for
+        censored rows; ``distance_km`` the great-circle distance to the response, where both
+        have coordinates.
 
     Examples
     --------
@@ -248,158 +586,75 @@ def build_cycles(
     0          a           b              4
     1          b        <NA>             30
     """
-    if ties not in TIE_RULES:
-        raise ValueError(f"ties must be one of {TIE_RULES}, got {ties!r}")
-    if matching not in MATCHING:
-        raise ValueError(f"matching must be one of {MATCHING}, got {matching!r}")
-    absent = [c for c in (id_col, side_col, date_col, kind_col) if c not in events.columns]
-    if absent:
-        raise ValueError(f"events has no {absent} column(s); columns are: {', '.join(map(str, events.columns))}")
-    min_severity = dict(min_severity or {})
-    missing_sev = [c for c in min_severity if c not in events.columns]
-    if missing_sev:
-        raise ValueError(f"min_severity names column(s) {missing_sev} that events does not have")
-    if theatre is not None and country_col not in events.columns:
-        raise ValueError(f"a theatre filter needs a '{country_col}' column in events")
+    if rule is None:
+        rule = ResponseRule(**options)
+    elif options:
+        raise TypeError(f"give a rule or its fields as keywords, not both (got a rule and {sorted(options)})")
     severity_cols = [c for c in severity_cols if c in events.columns]
+    inp = prepare_events(events, rule, id_col=id_col, side_col=side_col, date_col=date_col, time_col=time_col,
+                         kind_col=kind_col, country_col=country_col, lat_col=lat_col, lon_col=lon_col, extra_cols=severity_cols)
+    paired = pair_events(inp, rule)
+    return _cycles_table(inp, paired, severity_cols, id_col)
 
-    needed = [id_col, side_col, date_col, kind_col, *severity_cols, *min_severity]
-    needed += [c for c in (time_col,) if c in events.columns] + ([country_col] if theatre is not None else [])
-    has_side = events[side_col].notna()
-    # the sided rows' columns, without copying the frame when every event has a side
-    sided = events if has_side.all() else events.loc[has_side, list(dict.fromkeys(needed))]
-    ids_in = pd.array(sided[id_col], dtype="string")
-    if not _unique(ids_in):
-        dups = pd.Series(ids_in)[pd.Series(ids_in).duplicated()].head(5).tolist()
-        raise ValueError(f"events has duplicate '{id_col}' values, e.g. {dups}")
 
-    # event order: day, then known time (unknown last), then input order
-    day = pd.to_datetime(sided[date_col]).to_numpy(dtype="datetime64[D]").astype(np.int64)
-    if time_col in sided.columns:
-        raw_time = pd.to_datetime(sided[time_col]).to_numpy(dtype="datetime64[ns]")
-        time = np.where(np.isnat(raw_time), _NONE, raw_time.astype(np.int64))
-    else:
-        time = np.full(len(sided), _NONE, dtype=np.int64)
-    key = _order_keys(day, time, sided[id_col])
-    order = _argsort_stable_ties(key)
-    day, time, key = day[order], time[order], key[order]
-    ids = ids_in.take(order)
-    side_code, side_names = pd.factorize(sided[side_col])
-    by_name = np.argsort(np.asarray(side_names, dtype=str))  # sides in sorted order
-    side_code, side_names = np.argsort(by_name)[side_code], side_names[by_name]
-    kind_code, kind_names = pd.factorize(sided[kind_col])
-    side_code, kind_code = side_code[order], kind_code[order]
-    n = len(day)
+def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], id_col: str) -> pd.DataFrame:
+    rows = np.flatnonzero(paired.reason >= 0)  # the triggers, in event order
+    ids = pd.array(inp.sided[id_col], dtype="string").take(inp.order)
+    row_of = np.full(len(inp) + 1, _NONE, dtype=np.int64)
+    row_of[rows] = np.arange(len(rows))
+    resp = paired.response[rows]
+    has_resp = resp != _NONE
+    r_fill = np.where(has_resp, resp, -1)  # -1: missing in the takes below
+    chain_id, chain_pos, chain_len = _chains(np.where(has_resp, row_of[r_fill], _NONE))
 
-    end_day = (
-        pd.Timestamp(study_end).to_datetime64().astype("datetime64[D]").astype(np.int64)
-        if study_end is not None
-        else (day.max() if n else 0)
-    )
-    sides = [str(x) for x in side_names]
-    windows = _windows(window_days, sides)
-
-    eligible = np.ones(n, dtype=bool)
-    if response_kinds is not None:
-        eligible &= np.isin(kind_code, [i for i, k in enumerate(kind_names) if k in set(response_kinds)])
-    for col, minimum in min_severity.items():
-        values = pd.to_numeric(sided[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[order]
-        eligible &= values >= minimum  # missing (NaN) never qualifies
-    if theatre is not None:
-        eligible &= sided[country_col].isin(list(theatre)).to_numpy()[order]
-
-    response = np.full(n, _NONE, dtype=np.int64)  # position (in event order) of the response
-    follow = np.zeros(n, dtype=np.int64)
-    reason = np.zeros(n, dtype=np.int8)  # 0 answered, else 1 + index in CENSOR_REASONS
-    ambiguous = np.zeros(n, dtype=bool)
-    window_of = np.zeros(n, dtype=np.int64)
-    timed = time != _NONE
-    WINDOW_END, STUDY_END, OWN_NEXT = (1 + CENSOR_REASONS.index(r) for r in CENSOR_REASONS)
-
-    for code, s in enumerate(sides):
-        mine = side_code == code
-        t_pos = np.flatnonzero(mine)
-        c_pos = np.flatnonzero(~mine & eligible)
-        t_day, c_day = day[t_pos], day[c_pos]
-        w = windows[s]
-        first, amb = _first_after(t_day, key[t_pos], timed[t_pos], c_day, key[c_pos], timed[c_pos], ties)
-        if matching == "one_to_one":
-            first = _one_to_one(first, t_day, c_day, np.full(len(t_pos), w))
-        has = first < len(c_pos)
-        r_day = np.append(c_day, 0)[first]  # 0 where no candidate follows (masked by ``has``)
-        interval = r_day - t_day
-        answered = has & (interval <= w)
-
-        # when the wait ends without an answer: the earliest of window end, study end, own next event
-        stop = np.full(len(t_pos), w, dtype=np.int64)
-        why = np.full(len(t_pos), WINDOW_END, dtype=np.int8)
-        to_end = end_day - t_day
-        past_end = to_end < stop
-        stop = np.where(past_end, np.maximum(to_end, 0), stop)
-        why[past_end] = STUDY_END
-        if own_event_ends_wait:
-            nxt = np.searchsorted(t_day, t_day, side="right")  # own next event on a later day
-            has_next = nxt < len(t_day)
-            own_gap = np.where(has_next, t_day[np.minimum(nxt, len(t_day) - 1)] - t_day, np.iinfo(np.int64).max)
-            ended = own_gap <= stop
-            cut = ended & ~(answered & (interval <= own_gap))
-            answered &= ~(ended & (interval > own_gap))
-            stop = np.where(cut, own_gap, stop)
-            why[cut] = OWN_NEXT
-
-        response[t_pos[answered]] = c_pos[first[answered]]
-        follow[t_pos] = np.where(answered, interval, stop)
-        reason[t_pos] = np.where(answered, 0, why)
-        ambiguous[t_pos] = amb
-        window_of[t_pos] = w
-
-    chain_id, chain_pos, chain_len = _chains(response, day)
-
-    has_resp = response != _NONE
-    r_fill = np.where(has_resp, response, -1)  # -1: missing in the takes below
-    side_arr = pd.array(side_names, dtype="string")
-    kind_arr = pd.array(kind_names, dtype="string")
-    kind_r = np.where(has_resp, np.append(kind_code, -1)[r_fill], -1)
-    dates = day.astype("datetime64[D]").astype("datetime64[ns]")
+    side_arr = pd.array(list(inp.sides), dtype="string")
+    kind_arr = pd.array(list(inp.kinds), dtype="string")
+    dates = inp.day.astype("datetime64[D]").astype("datetime64[ns]")
+    distance = great_circle_km(inp.xyz[rows], inp.xyz[r_fill])
+    reason = paired.reason[rows].astype(np.int64)
+    t_ids = ids.take(rows)
     out = pd.DataFrame(
         {
-            "trigger_id": ids,
-            "trigger_side": side_arr.take(side_code),
-            "trigger_date": dates,
-            "trigger_kind": kind_arr.take(kind_code, allow_fill=True),
+            "trigger_id": t_ids,
+            "trigger_side": side_arr.take(inp.side[rows]),
+            "trigger_date": dates[rows],
+            "trigger_kind": kind_arr.take(inp.kind[rows]),
             "response_id": ids.take(r_fill, allow_fill=True),
-            "response_side": side_arr.take(np.where(has_resp, np.append(side_code, -1)[r_fill], -1), allow_fill=True),
-            "response_date": np.where(has_resp, np.append(dates, np.datetime64("NaT"))[r_fill], np.datetime64("NaT")),
-            "response_kind": kind_arr.take(kind_r, allow_fill=True),
-            "interval_days": pd.array(follow, dtype="Int64"),
+            "response_side": side_arr.take(np.where(has_resp, inp.side[r_fill], -1), allow_fill=True),
+            "response_date": np.where(has_resp, dates[r_fill], np.datetime64("NaT")),
+            "response_kind": kind_arr.take(np.where(has_resp, inp.kind[r_fill], -1), allow_fill=True),
+            "interval_days": pd.array(paired.follow[rows], dtype="Int64"),
+            "distance_km": np.where(has_resp, distance, np.nan),
             "censored": ~has_resp,
-            "censor_reason": pd.array(list(CENSOR_REASONS), dtype="string").take(reason.astype(np.int64) - 1, allow_fill=True),
-            "window_days": pd.array(window_of, dtype="Int64"),
-            "order_ambiguous": ambiguous,
-            "chain_id": ids.take(chain_id),
+            "censor_reason": pd.array(list(CENSOR_REASONS), dtype="string").take(reason - 1, allow_fill=True),
+            "window_days": pd.array(paired.window[rows], dtype="Int64"),
+            "order_ambiguous": paired.ambiguous[rows],
+            "chain_id": t_ids.take(chain_id),
             "chain_position": pd.array(chain_pos, dtype="Int64"),
             "chain_length": pd.array(chain_len, dtype="Int64"),
         }
     )
     for col in severity_cols:
-        values = pd.array(sided[col]).take(order)
-        out[f"trigger_{col}"] = values
+        values = pd.array(inp.sided[col]).take(inp.order)
+        out[f"trigger_{col}"] = values.take(rows)
         out[f"response_{col}"] = values.take(r_fill, allow_fill=True)
     return out
 
 
-def _chains(response: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Chain head, 1-based position and chain length for every event.
+def _chains(response: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chain head, 1-based position and chain length for every trigger (rows in event order;
+    ``response`` gives the row of each trigger's response, ``-1`` when it has none or its
+    response is not a trigger).
 
-    The successor of an event is its response, if that response has no later trigger that it
+    The successor of a trigger is its response, if that response has no later trigger that it
     also answers; positions are found by pointer jumping (doubling), in O(n log L).
     """
     n = len(response)
     idx = np.arange(n)
     pred = np.full(n, _NONE, dtype=np.int64)
     has = response != _NONE
-    # the latest trigger answered by each response becomes its predecessor (events are in time order)
-    np.maximum.at(pred, response[has], idx[has])  # the latest trigger a response answers
+    # the latest trigger answered by each response becomes its predecessor (rows are in time order)
+    np.maximum.at(pred, response[has], idx[has])
     head = np.where(pred == _NONE, idx, pred)
     rank = (pred != _NONE).astype(np.int64)  # distance to ``head``
     # pointer jumping: after k rounds head points 2^k steps back, or to the chain's first event
