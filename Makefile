@@ -102,7 +102,7 @@ reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
 # Tables each stage writes (data/processed/<report>/<table>.parquet); notebooks take them as
 # <table>_out parameters, and the report as <table>_in.
 EVENT_TABLES := events rejects unmatched_actors excluded load_counts dedup_audit events_undeduped
-CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates
+CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates response_rule response_scope spacetime
 TIMING_TABLES := km_curve km_summary cox ph_test
 HAWKES_TABLES := hawkes_params hawkes_excitation hawkes_triggered hawkes_gof hawkes_bootstrap
 REACTION_TABLES := reaction_coefficients reaction_tests var_adf var_lag_order var_granger var_irf
@@ -135,7 +135,7 @@ $$($(1)_EVENTS) &: notebooks/10-build-events.ipynb $$($(1)_P)/params/events.yaml
 $$($(1)_CYCLES) &: notebooks/20-build-cycles.ipynb $$($(1)_P)/params/cycles.yaml $$($(1)_P)/events.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
 	@echo "cycles  -> $$($(1)_P)/cycles.parquet"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/20-build-cycles.ipynb -f $$($(1)_P)/params/cycles.yaml \
-	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
+	  -p dyad_spec dyads/$(3).yaml -p profile $(2) -p events_in $$($(1)_P)/events.parquet \
 	  $$(foreach t,$(CYCLE_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
 
 $$($(1)_TIMING) &: notebooks/30-retaliation-timing.ipynb $$($(1)_P)/params/timing.yaml $$($(1)_P)/events.parquet $$($(1)_P)/cycles.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
@@ -162,11 +162,12 @@ $$($(1)_REPLICATION) &: notebooks/33-replications.ipynb $$($(1)_P)/params/replic
 	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
 	  $$(foreach t,$(REPLICATION_TABLES),-p $$(t)_out $$($(1)_P)/$$(t).parquet)
 
-$$($(1)_P)/sensitivity.parquet: notebooks/34-sensitivity.ipynb $$($(1)_P)/params/sensitivity.yaml $$($(1)_P)/events.parquet $$($(1)_P)/events_undeduped.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
+$$($(1)_P)/sensitivity.parquet: notebooks/34-sensitivity.ipynb $$($(1)_P)/params/sensitivity.yaml $$($(1)_P)/events.parquet $$($(1)_P)/events_undeduped.parquet $$($(1)_P)/response_rule.parquet dyads/$(3).yaml $(ANALYSIS) $(STAMP)
 	@echo "sensitivity -> $$@"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/34-sensitivity.ipynb -f $$($(1)_P)/params/sensitivity.yaml \
 	  -p dyad_spec dyads/$(3).yaml -p events_in $$($(1)_P)/events.parquet \
-	  -p events_undeduped_in $$($(1)_P)/events_undeduped.parquet -p sensitivity_out $$@
+	  -p events_undeduped_in $$($(1)_P)/events_undeduped.parquet -p response_rule_in $$($(1)_P)/response_rule.parquet \
+	  -p sensitivity_out $$@
 
 reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_REACTION) $$($(1)_HAWKES) $$($(1)_REPLICATION) $$($(1)_P)/sensitivity.parquet $$($(1)_RAW) $(ANALYSIS) $(STAMP)
 	@echo "report  -> $$@"

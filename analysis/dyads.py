@@ -6,7 +6,7 @@ A dyad spec is a YAML file in ``dyads/`` (see ``dyads/us-iran-proxies.yaml``)::
     title: US forces and Iran-aligned militias
     period: {start: 2019-10-01, end: 2024-12-31}
     theatre: [Iraq, Syria, Jordan]
-    window_days: 30
+    response: {window_days: 30}                  # the dyad's defaults of the response rule
     sides:
       us:
         label: US and coalition forces
@@ -23,11 +23,17 @@ A dyad spec is a YAML file in ``dyads/`` (see ``dyads/us-iran-proxies.yaml``)::
 
 An actor belongs to a side when one of the side's patterns is found in it (``re.search``,
 case-insensitive). An actor matching patterns of two sides is ambiguous and gets no side.
+
+The ``response`` section holds the dyad's defaults of the response rule
+(:mod:`analysis.response`; a profile's ``cycles.response`` section overrides them key by key).
+Every top-level key is checked: an unknown one is an error naming the file, the key and the
+closest valid key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +41,8 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 import yaml
+
+from analysis.response import ResponseRule, resolve_rule
 
 __all__ = ["DyadSpec", "Scoped", "Side", "SideAssignment", "assign_sides", "load_dyad", "within_scope"]
 
@@ -67,7 +75,7 @@ class DyadSpec:
     start: pd.Timestamp
     end: pd.Timestamp
     theatre: tuple[str, ...] = ()
-    window_days: int = 30
+    response: dict[str, Any] = field(default_factory=dict)
     sources: tuple[dict[str, Any], ...] = ()
     description: str = ""
     path: str | None = None
@@ -85,6 +93,28 @@ class DyadSpec:
     def color(self, key: str) -> str | None:
         """The plotting colour of an analysed side key, if the spec gives one."""
         return self.sides[key].color
+
+    def study_end(self, value: Any = None, *, where: str = "study_end") -> pd.Timestamp:
+        """The last day observed: ``value`` when given (a date), else the period's end.
+
+        The one place a stage resolves its study end (the response rule's is resolved the same
+        way, by :meth:`response_rule`).
+        """
+        if value is None:
+            return self.end
+        return _date(value, where, self.path or "dyad spec")
+
+    def response_rule(self, overrides: dict[str, Any] | None = None, *, where: str = "profile: cycles.response") -> ResponseRule:
+        """The response rule: this spec's ``response`` section, overridden key by key by
+        ``overrides`` (a profile's ``cycles.response``); the study end defaults to the period's
+        end. Errors name the file and key of the bad value (``where`` names the overrides)."""
+        return resolve_rule(self.response, overrides, sides=self.side_keys, period_end=self.end,
+                            spec_where=f"{self.path or self.name}: response", profile_where=where)
+
+
+#: The top-level keys a dyad spec may hold (``acled``, ``gdelt`` and ``news`` are read by those loaders).
+SPEC_KEYS = ("name", "title", "description", "period", "theatre", "sides", "response", "sources", "severity", "acled", "gdelt",
+             "news")
 
 
 def _date(value: Any, what: str, path: str) -> pd.Timestamp:
@@ -110,9 +140,19 @@ def load_dyad(path: str | Path) -> DyadSpec:
     with path.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
     where = str(path)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: a dyad spec must be a mapping of keys ({', '.join(SPEC_KEYS)}), got {type(raw).__name__}")
+    if "window_days" in raw:
+        raise ValueError(f"{where}: window_days now belongs to the response rule: write it as 'response: {{window_days: "
+                         f"{raw['window_days']}}}'")
     for key in ("name", "sides", "period"):
         if key not in raw:
             raise ValueError(f"{where}: dyad spec has no '{key}' key; keys are: {', '.join(raw)}")
+    unknown = [k for k in raw if k not in SPEC_KEYS]
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), SPEC_KEYS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{where}: unknown key {unknown[0]!r}{hint} (keys are: {', '.join(SPEC_KEYS)})")
     sides: dict[str, Side] = {}
     for key, body in (raw["sides"] or {}).items():
         body = body or {}
@@ -148,9 +188,9 @@ def load_dyad(path: str | Path) -> DyadSpec:
     end = _date(period.get("end"), "period.end", where)
     if end < start:
         raise ValueError(f"{where}: period.end {end.date()} is before period.start {start.date()}")
-    window = raw.get("window_days", 30)
-    if not isinstance(window, int) or window < 0:
-        raise ValueError(f"{where}: window_days must be a whole number of days >= 0, got {window!r}")
+    response = raw.get("response") or {}
+    # checked now, so a bad default fails when the spec is read, naming the file and key
+    resolve_rule(response, None, sides=analysed, spec_where=f"{where}: response")
     return DyadSpec(
         name=str(raw["name"]),
         title=str(raw.get("title", raw["name"])),
@@ -158,7 +198,7 @@ def load_dyad(path: str | Path) -> DyadSpec:
         start=start,
         end=end,
         theatre=tuple(raw.get("theatre") or ()),
-        window_days=window,
+        response=dict(response),
         sources=tuple(raw.get("sources") or ()),
         description=str(raw.get("description", "")).strip(),
         path=where,

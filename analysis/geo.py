@@ -22,6 +22,7 @@ __all__ = ["EARTH_RADIUS_KM", "Cubes", "batches", "chord_km", "great_circle_km",
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
 _PAIR_BATCH = 2_000_000  # pairs expanded at once
+_NEEDLES = 200_000  # cube look-ups made at once
 
 
 def xyz_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -82,17 +83,30 @@ class Cubes:
         """For each query point and each cube around it, the points whose key lies in ``[lo, hi)``.
 
         Returns ``(query, start, stop)``: the query's row, and a range of :attr:`index`.
+        Queries are searched sorted by (cube, ``lo``), one neighbouring cube at a time, so each
+        binary search starts where the previous one ended.
         """
-        near = self._code(xyz)[:, None] + self.offsets[None, :]
-        idx = np.searchsorted(self.cubes, near)
-        found = idx < len(self.cubes)
-        found[found] = self.cubes[idx[found]] == near[found]
-        query, which = np.nonzero(found)
-        rank = idx[query, which]
-        start = np.searchsorted(self.sorted_key, rank * self.bound + np.asarray(lo)[query])
-        stop = np.searchsorted(self.sorted_key, rank * self.bound + np.asarray(hi)[query])
-        keep = stop > start
-        return query[keep], start[keep], stop[keep]
+        code = self._code(xyz)
+        lo, hi = np.asarray(lo), np.asarray(hi)
+        order = np.lexsort((lo, code))
+        code, lo, hi = code[order], lo[order], hi[order]
+        out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # few queries: all 27 cubes in one search; many: one cube at a time (sorted needles)
+        step = int(np.clip(_NEEDLES // max(len(code), 1), 1, len(self.offsets)))
+        for first in range(0, len(self.offsets), step):
+            offsets = self.offsets[first:first + step]
+            near = (code[None, :] + offsets[:, None]).ravel()
+            rows = np.tile(np.arange(len(code)), len(offsets))
+            idx = np.searchsorted(self.cubes, near)
+            found = idx < len(self.cubes)
+            found[found] = self.cubes[idx[found]] == near[found]
+            rows, idx = rows[found], idx[found]
+            base = idx * self.bound
+            start = np.searchsorted(self.sorted_key, base + lo[rows])
+            stop = np.searchsorted(self.sorted_key, base + hi[rows])
+            keep = stop > start
+            out.append((order[rows[keep]], start[keep], stop[keep]))
+        return tuple(np.concatenate(parts) for parts in zip(*out))
 
 
 def batches(query: np.ndarray, start: np.ndarray, stop: np.ndarray, limit: int = _PAIR_BATCH):

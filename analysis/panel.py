@@ -1,27 +1,18 @@
-"""The daily dyad panel, event rates around named events, response ratios and their null.
+"""The daily dyad panel, and event rates around named events.
 
-Response ratio
-    The share of side A's events followed by a side-B event within ``k_days`` (days after the
-    event; a same-day B event counts only with ``ties="include"``). Only A events whose k-day
-    follow-up ends by the study end are counted.
-Circular-shift null (permutation test)
-    Shifting all of one side's event dates by the same random number of days, wrapping around
-    the study period, keeps each side's own clustering and rate but breaks any timing link
-    between the sides. The p-value of an observed statistic is ``(1 + #draws at least as
-    extreme) / (1 + draws)``.
+Response ratios and their circular-shift null, which pair events under the response rule, are in
+:mod:`analysis.permutation`.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["PermutationResult", "daily_panel", "permutation_test", "rates_around", "response_ratio"]
+__all__ = ["daily_panel", "rates_around"]
 
 
 def _days(values) -> np.ndarray:
@@ -98,8 +89,9 @@ def rates_around(
     """Each side's daily event rate before and after named days, with exact intervals.
 
     The named day itself belongs to neither window: "before" is the ``before_days`` days up to
-    the day before, "after" the ``after_days`` days from the day after. Windows are clipped to
-    the study period, and the clipped lengths are the exposures.
+    the day before, "after" the ``after_days`` days from the day after. Both windows are clipped
+    to the study period at both ends (a named day after the study end has a "before" window
+    that stops at the end, and no "after" window), and the clipped lengths are the exposures.
 
     Returns
     -------
@@ -117,8 +109,8 @@ def rates_around(
     rows = []
     for name, when in at.items():
         d = _day(when)
-        b0, b1 = max(d - before_days, start), d - 1
-        a0, a1 = d + 1, min(d + after_days, end)
+        b0, b1 = max(d - before_days, start), min(d - 1, end)
+        a0, a1 = max(d + 1, start), min(d + after_days, end)
         for s in sides:
             mine = days[side == s]
             nb = int(((mine >= b0) & (mine <= b1)).sum())
@@ -144,182 +136,3 @@ def rates_around(
                "before_rate", "before_low", "before_high", "after_rate", "after_low", "after_high",
                "rate_ratio", "ratio_low", "ratio_high", "p_value"]
     return pd.DataFrame(rows, columns=columns).astype({"date": "datetime64[ns]", "side": "string", "name": "string"})
-
-
-def _gaps(t_days: np.ndarray, c_sorted: np.ndarray, ties: str) -> np.ndarray:
-    """Days from each trigger to the first candidate after it (inf when none)."""
-    pos = np.searchsorted(c_sorted, t_days, side="left" if ties == "include" else "right")
-    out = np.full(len(t_days), np.inf)
-    ok = pos < len(c_sorted)
-    out[ok] = c_sorted[pos[ok]] - t_days[ok]
-    return out
-
-
-def _direction_stats(gaps: np.ndarray, t_days: np.ndarray, *, k_days: int, window_days: int, end: int) -> tuple[np.ndarray, np.ndarray]:
-    """Response ratio and median interval per row of a (draws x triggers) gap matrix."""
-    eligible = t_days + k_days <= end
-    followed = (gaps <= k_days) & eligible
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = followed.sum(axis=-1) / eligible.sum(axis=-1)
-    answered = np.where(gaps <= window_days, gaps, np.nan)
-    with warnings.catch_warnings():  # a draw with no answered trigger has no median: NaN
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        median = np.nanmedian(answered, axis=-1)
-    return ratio, median
-
-
-def response_ratio(
-    events: pd.DataFrame,
-    *,
-    sides: Sequence[str],
-    k_days: int = 7,
-    study_end: str | pd.Timestamp | None = None,
-    ties: str = "exclude",
-    side_col: str = "side",
-    date_col: str = "date",
-) -> pd.DataFrame:
-    """Share of each side's events followed by an event of the other side within ``k_days``.
-
-    Returns
-    -------
-    DataFrame
-        One row per direction: ``from_side``, ``to_side``, ``k_days``, ``triggers`` (events
-        with a full k-day follow-up), ``followed``, ``ratio``.
-    """
-    a, b = sides
-    days = _days(events[date_col])
-    side = events[side_col].to_numpy(dtype=object)
-    end = _day(study_end) if study_end is not None else int(days.max())
-    rows = []
-    for src, dst in ((a, b), (b, a)):
-        t = np.sort(days[side == src])
-        gaps = _gaps(t, np.sort(days[side == dst]), ties)
-        eligible = t + k_days <= end
-        followed = int(((gaps <= k_days) & eligible).sum())
-        rows.append({"from_side": src, "to_side": dst, "k_days": k_days, "triggers": int(eligible.sum()),
-                     "followed": followed, "ratio": followed / eligible.sum() if eligible.any() else np.nan})
-    return pd.DataFrame(rows)
-
-
-@dataclass(frozen=True)
-class PermutationResult:
-    """Observed statistics, their circular-shift null distributions and p-values.
-
-    Attributes
-    ----------
-    summary : DataFrame
-        One row per direction x statistic: ``observed``, ``null_mean``, ``null_low`` and
-        ``null_high`` (2.5% and 97.5% quantiles), ``p_value`` and the ``alternative`` tested
-        (response ratio greater than chance; median interval shorter than chance).
-    null : DataFrame
-        Every draw: ``draw``, ``shift_days``, ``direction``, ``statistic``, ``value``.
-    """
-
-    summary: pd.DataFrame
-    null: pd.DataFrame
-
-
-def permutation_test(
-    events: pd.DataFrame,
-    *,
-    sides: Sequence[str],
-    study_start: str | pd.Timestamp,
-    study_end: str | pd.Timestamp,
-    shift_side: str | None = None,
-    k_days: int = 7,
-    window_days: int = 30,
-    n_draws: int = 999,
-    seed: int = 0,
-    ties: str = "exclude",
-    side_col: str = "side",
-    date_col: str = "date",
-) -> PermutationResult:
-    """Circular-shift permutation test of the response ratio and the median interval.
-
-    Parameters
-    ----------
-    events : DataFrame
-        Events of the two sides (others ignored), all within the study period.
-    sides : sequence of two str
-    study_start, study_end : date
-        The period the shift wraps around.
-    shift_side : str, optional
-        Side whose dates are shifted (default: the second side).
-    k_days : int
-        Horizon of the response ratio.
-    window_days : int
-        Window of the median interval to the first response (as in :func:`~analysis.cycles.build_cycles`,
-        at day precision).
-    n_draws : int
-        Number of shifts; each draw shifts by a uniform whole number of days in 1..T-1.
-    seed : int
-        Seed of the random shifts (``numpy.random.default_rng``).
-    ties : {"exclude", "include"}
-        Whether a same-day event of the other side counts.
-
-    Returns
-    -------
-    PermutationResult
-    """
-    a, b = sides
-    shift_side = shift_side or b
-    if shift_side not in (a, b):
-        raise ValueError(f"shift_side must be one of {list(sides)}, got {shift_side!r}")
-    start, end = _day(study_start), _day(study_end)
-    span = end - start + 1
-    days = _days(events[date_col])
-    side = events[side_col].to_numpy(dtype=object)
-    if ((days < start) | (days > end))[np.isin(side, [a, b])].any():
-        raise ValueError("every event must lie within the study period to be shifted around it")
-    fixed_side = a if shift_side == b else b
-    moving = np.sort(days[side == shift_side])
-    fixed = np.sort(days[side == fixed_side])
-    rng = np.random.default_rng(seed)
-    shifts = rng.integers(1, span, size=n_draws)
-    shifted = start + (moving[None, :] - start + shifts[:, None]) % span  # draws x events
-    shifted.sort(axis=1)
-
-    # stack draws on one number line, each in its own band, so one searchsorted serves them all
-    band = np.arange(n_draws)[:, None] * (3 * span + 2 * window_days + 2 * k_days + 10)
-    stacked = (shifted + band).ravel()
-    # fixed -> shifted: the fixed side's events look for the shifted side's first response
-    queries = (fixed[None, :] + band).ravel()
-    pos = np.searchsorted(stacked, queries, side="left" if ties == "include" else "right")
-    row_end = (np.arange(n_draws)[:, None] + 1) * shifted.shape[1]
-    pos = pos.reshape(n_draws, -1)
-    ok = pos < row_end
-    gap_fixed = np.where(ok, stacked[np.minimum(pos, len(stacked) - 1)] - (fixed[None, :] + band), np.inf)
-    # shifted -> fixed: each draw's shifted events look for the fixed side's first response
-    gap_moving = _gaps(shifted.ravel(), fixed, ties).reshape(n_draws, -1)
-
-    null_rows = []
-    observed = {}
-    for src, t_obs, t_null, gaps_null, c_obs in (
-        (fixed_side, fixed, np.broadcast_to(fixed, gap_fixed.shape), gap_fixed, moving),
-        (shift_side, moving, shifted, gap_moving, fixed),
-    ):
-        dst = shift_side if src == fixed_side else fixed_side
-        direction = f"{src} -> {dst}"
-        obs_ratio, obs_median = _direction_stats(_gaps(t_obs, c_obs, ties), t_obs, k_days=k_days, window_days=window_days, end=end)
-        ratio, median = _direction_stats(gaps_null, t_null, k_days=k_days, window_days=window_days, end=end)
-        observed[(direction, "response_ratio")] = (float(obs_ratio), ratio, "greater")
-        observed[(direction, "median_interval")] = (float(obs_median), median, "less")
-        for stat, values in (("response_ratio", ratio), ("median_interval", median)):
-            null_rows.append(pd.DataFrame({"draw": np.arange(1, n_draws + 1), "shift_days": shifts, "direction": direction,
-                                           "statistic": stat, "value": values}))
-    summary = []
-    for (direction, stat), (obs, values, alternative) in observed.items():
-        finite = values[~np.isnan(values)]
-        if alternative == "greater":
-            extreme = np.sum(finite >= obs) if not np.isnan(obs) else n_draws
-        else:  # a draw with no answered trigger has an infinitely long median: never as extreme
-            extreme = np.sum(finite <= obs) if not np.isnan(obs) else n_draws
-        summary.append({
-            "direction": direction, "statistic": stat, "observed": obs,
-            "null_mean": float(finite.mean()) if len(finite) else np.nan,
-            "null_low": float(np.quantile(finite, 0.025)) if len(finite) else np.nan,
-            "null_high": float(np.quantile(finite, 0.975)) if len(finite) else np.nan,
-            "p_value": (1 + int(extreme)) / (1 + n_draws), "alternative": alternative,
-            "draws": n_draws, "shift_side": shift_side, "k_days": k_days, "window_days": window_days,
-        })
-    return PermutationResult(summary=pd.DataFrame(summary), null=pd.concat(null_rows, ignore_index=True))

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # result types, for annotations only
     from analysis.reaction import ReactionResult
     from analysis.survival import CoxResult, KMResult
 
-__all__ = ["branching_matrix", "coverage", "hazard_ratios", "impulse_responses", "kernels", "km_curves", "monthly_bars", "null_distributions", "reaction_coefficients", "sensitivity", "timeline", "weekly_counts"]
+__all__ = ["branching_matrix", "coverage", "hazard_ratios", "impulse_responses", "kernels", "km_curves", "monthly_bars", "null_distributions", "reaction_coefficients", "sensitivity", "spacetime_heatmap", "timeline", "weekly_counts"]
 
 _FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
 
@@ -573,4 +573,46 @@ def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None) 
                 ax.set_xlabel("window (days)", fontsize=8)
     axes[0, 0].legend(fontsize=7, frameon=False)
     fig.tight_layout()
+    return fig
+
+
+def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None = None, alpha: float = 0.05) -> plt.Figure:
+    """The two-stream Knox table (:func:`analysis.spacetime.knox_test`) as one heat map per
+    direction: observed / expected pairs by distance band (rows) and time band (columns), on a
+    log colour scale centred on 1 (as many pairs as chance); cells with ``p_value < alpha`` are
+    outlined and every cell carries its ratio."""
+    from matplotlib.colors import LogNorm
+
+    labels = dict(labels or {})
+    directions = list(dict.fromkeys(table["direction"]))
+    fig, axes = plt.subplots(1, max(len(directions), 1), figsize=(5.2 * max(len(directions), 1), 3.9), squeeze=False)
+    ratios = table["ratio"].replace([np.inf, 0], np.nan).dropna()
+    span = float(np.exp(np.abs(np.log(ratios)).max())) if len(ratios) else 2.0
+    norm = LogNorm(vmin=1 / max(span, 1.5), vmax=max(span, 1.5))
+    image = None
+    for ax, direction in zip(axes[0], directions):
+        rows = table[table["direction"] == direction]
+        d_bands = list(dict.fromkeys(zip(rows["d_lo_km"], rows["d_hi_km"])))
+        t_bands = list(dict.fromkeys(zip(rows["t_lo_days"], rows["t_hi_days"])))
+        grid = rows.pivot_table(index=["d_lo_km", "d_hi_km"], columns=["t_lo_days", "t_hi_days"], values="ratio", sort=False)
+        grid = grid.reindex(index=d_bands, columns=t_bands)
+        p = rows.pivot_table(index=["d_lo_km", "d_hi_km"], columns=["t_lo_days", "t_hi_days"], values="p_value",
+                             sort=False).reindex(index=d_bands, columns=t_bands)
+        values = grid.to_numpy(dtype=float)
+        image = ax.imshow(np.where(values > 0, values, np.nan), cmap="RdBu_r", norm=norm, aspect="auto")
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                text = "–" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=8)
+                if p.iat[i, j] < alpha:
+                    ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
+        ax.set_xticks(range(len(t_bands)), [f"{lo:g}–{hi:g}" for lo, hi in t_bands], fontsize=8)
+        ax.set_yticks(range(len(d_bands)), [f"{lo:g}–{hi:g}" for lo, hi in d_bands], fontsize=8)
+        ax.set_xlabel("days after the first event")
+        ax.set_ylabel("distance (km)")
+        src, dst = (s.strip() for s in direction.split("->"))
+        ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=10)
+    if image is not None:
+        fig.colorbar(image, ax=axes[0].tolist(), label="observed / expected pairs", shrink=0.85)
+    fig.suptitle(f"Pairs close in space and time against chance (outlined: p < {alpha:g})", fontsize=11)
     return fig

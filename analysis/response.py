@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,6 +167,19 @@ class ResponseRule:
                 value = value.date().isoformat()
             out[f.name] = value
         return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rule as a table of ``key`` and ``value`` (JSON text), one row per field, so a stage
+        can write the rule it used and later stages read the very same one (:meth:`from_frame`)."""
+        return pd.DataFrame({"key": list(RULE_KEYS), "value": [json.dumps(v) for v in self.to_dict().values()]}).astype("string")
+
+    @classmethod
+    def from_frame(cls, table: pd.DataFrame) -> ResponseRule:
+        """The rule written by :meth:`to_frame`."""
+        values = {k: json.loads(v) for k, v in zip(table["key"], table["value"])}
+        if values.get("min_severity") is not None:
+            values["min_severity"] = tuple(values["min_severity"].items())
+        return cls(**values)
 
     def describe(self, labels: Mapping[str, str] | None = None) -> str:
         """The rule in one sentence of plain words, for reports."""

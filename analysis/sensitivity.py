@@ -3,8 +3,10 @@
 For each combination of a response window, merging duplicate reports or not, and a rule for
 same-day events, the grid records per direction the median interval to an answer (among
 answered events, :func:`analysis.cycles.summarise_cycles`), the response ratio (share of events
-answered within the window, :func:`analysis.panel.response_ratio` with ``k_days`` = the window),
-and the Hawkes cross-excitation (:func:`analysis.hawkes.fit_hawkes`).
+answered within the window, :func:`analysis.permutation.response_ratio` with ``k_days`` = the
+window), and the Hawkes cross-excitation (:func:`analysis.hawkes.fit_hawkes`). Every cell is the
+report's response rule with only its window and tie rule changed, so the grid moves one choice
+at a time around the report's own results.
 
 The Hawkes fit does not depend on the window. Its treatment of same-day events follows the tie
 rule: ``"exclude"`` (a same-day event never answers) is the discrete daily model, in which
@@ -20,7 +22,8 @@ import pandas as pd
 
 from analysis.cycles import build_cycles, summarise_cycles
 from analysis.hawkes import fit_hawkes
-from analysis.panel import response_ratio
+from analysis.permutation import response_ratio
+from analysis.response import ResponseRule
 
 __all__ = ["HAWKES_TIES", "sensitivity_grid"]
 
@@ -30,10 +33,10 @@ HAWKES_TIES = {"exclude": "discrete", "include": "jitter"}
 
 def sensitivity_grid(
     events: Mapping[str, pd.DataFrame],
+    rule: ResponseRule,
     *,
     sides: Sequence[str],
     study_start,
-    study_end,
     windows: Sequence[int] = (7, 14, 30, 60),
     ties: Sequence[str] = ("exclude", "include"),
     hawkes: bool = True,
@@ -45,8 +48,10 @@ def sensitivity_grid(
     ----------
     events : mapping
         Dedup setting -> events, e.g. ``{"on": deduplicated, "off": undeduplicated}``.
+    rule : ResponseRule
+        The report's response rule (its study end is the grid's).
     sides : two str
-    study_start, study_end : date
+    study_start : date
     windows : sequence of int
         Response windows in days.
     ties : sequence of {"exclude", "include"}
@@ -64,6 +69,7 @@ def sensitivity_grid(
         one event of ``from``).
     """
     a, b = sides
+    study_end = rule.study_end
     rows = []
     for dedup, frame in events.items():
         sided = frame[frame["side"].isin([a, b])]
@@ -74,9 +80,9 @@ def sensitivity_grid(
                 fit = fit_hawkes(day_only, sides=[a, b], ties=HAWKES_TIES[tie], seed=seed, start=study_start, end=study_end)
                 cross = dict(zip(fit.excitation["direction"], fit.excitation["alpha"]))
             for window in windows:
-                cycles = build_cycles(sided, window_days=window, study_end=study_end, ties=tie)
-                summary = summarise_cycles(cycles).set_index("trigger_side")
-                ratios = response_ratio(sided, sides=[a, b], k_days=window, study_end=study_end, ties=tie).set_index("from_side")
+                cell = rule.replace(window_days=window, ties=tie)
+                summary = summarise_cycles(build_cycles(sided, cell)).set_index("trigger_side")
+                ratios = response_ratio(sided, cell, k_days=window).set_index("from_side")
                 for src, dst in ((a, b), (b, a)):
                     direction = f"{src} -> {dst}"
                     rows.append({

@@ -4,6 +4,12 @@
     Each side starts events at random (a Poisson number per day), and every event (started or
     itself a response) draws a response from the other side with a known probability, after a
     known delay. The truth is kept: ``parent_id`` names the event a response answers.
+``dense_dyad``
+    A dense dyad in space and time: side A strikes a few times a day and side B many times a
+    day at random places in a square box; with a known probability B answers an A event near it
+    (within ``answer_km``) a few days later (within ``answer_days``). The truth is kept
+    (``parent_id``, ``planted``). Timing alone cannot see the answers (B acts every day
+    anyway); distance can.
 ``hawkes``
     A bivariate Hawkes process with exponential kernels, simulated by Ogata's thinning:
     ``lambda_i(t) = mu_i + sum_j sum_{t_k of j < t} alpha_ij * beta * exp(-beta (t - t_k))``, so
@@ -22,7 +28,7 @@ import pandas as pd
 
 from analysis.schema import conform_events
 
-__all__ = ["hawkes", "hawkes_expected_counts", "tit_for_tat"]
+__all__ = ["dense_dyad", "hawkes", "hawkes_expected_counts", "tit_for_tat"]
 
 
 def _table(days: np.ndarray, sides: np.ndarray, start: str, *, extra: dict | None = None, prefix: str = "sim") -> pd.DataFrame:
@@ -187,4 +193,96 @@ def hawkes(
     # a time of day only where pandas can hold the timestamp (before 2262); ``t`` always has it
     representable = frame["t"] < (pd.Timestamp.max - pd.Timestamp(start).normalize()).days
     frame["time_utc"] = (pd.Timestamp(start).normalize() + pd.to_timedelta(frame["t"].where(representable), unit="D"))
+    return conform_events(frame)
+
+
+def _destination(lat: np.ndarray, lon: np.ndarray, bearing: np.ndarray, distance_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The point ``distance_km`` from (lat, lon) along ``bearing`` (radians from north), on the
+    sphere of the mean Earth radius (the direct problem on a sphere)."""
+    from analysis.geo import EARTH_RADIUS_KM
+
+    p1, l1, d = np.radians(lat), np.radians(lon), np.asarray(distance_km) / EARTH_RADIUS_KM
+    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(bearing))
+    l2 = l1 + np.arctan2(np.sin(bearing) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
+    return np.degrees(p2), (np.degrees(l2) + 540) % 360 - 180
+
+
+def dense_dyad(
+    *,
+    days: int = 520,
+    rate: Sequence[float] = (8.0, 130.0),
+    box_km: float = 400.0,
+    p_answer: float = 0.5,
+    answer_km: float = 10.0,
+    answer_days: int = 3,
+    centre: tuple[float, float] = (33.0, 44.0),
+    sides: Sequence[str] = ("A", "B"),
+    kinds: Sequence[str] = ("rocket", "airstrike"),
+    start: str = "2020-01-01",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Simulate a dense dyad whose answers are local: side B answers side A near the trigger.
+
+    Parameters
+    ----------
+    days : int
+        Length of the period; answers falling after it are dropped.
+    rate : two floats
+        Background events per day of A and of B (Poisson), each at a uniformly random day and
+        place in the box.
+    box_km : float
+        Side of the square box (km) centred on ``centre``.
+    p_answer : float
+        Probability that an A event draws an answer from B (0: no answering at all).
+    answer_km : float
+        An answer lies uniformly within this great-circle distance of its trigger.
+    answer_days : int
+        An answer comes 1..``answer_days`` days after its trigger (uniform).
+    centre : (lat, lon)
+    sides, kinds : two str each
+        Side names, and the kind of each side's events.
+    start : date
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        Canonical events (day precision, no times) with ``latitude``, ``longitude``,
+        ``planted`` (True for B's answers) and ``parent_id`` (the A event answered).
+    """
+    rng = np.random.default_rng(seed)
+    n_a, n_b = rng.poisson(rate[0] * days), rng.poisson(rate[1] * days)
+    lat0, lon0 = centre
+    km_per_degree = np.radians(1.0) * 6371.0088
+
+    def uniform_box(n: int) -> tuple[np.ndarray, np.ndarray]:
+        x, y = rng.uniform(-box_km / 2, box_km / 2, (2, n))
+        return lat0 + y / km_per_degree, lon0 + x / (km_per_degree * np.cos(np.radians(lat0)))
+
+    a_lat, a_lon = uniform_box(n_a)
+    b_lat, b_lon = uniform_box(n_b)
+    a_day = rng.integers(0, days, n_a).astype(float)
+    b_day = rng.integers(0, days, n_b).astype(float)
+    answered = np.flatnonzero(rng.random(n_a) < p_answer)
+    lag = rng.integers(1, answer_days + 1, len(answered))
+    # uniform in the disc: radius with density proportional to r
+    r_lat, r_lon = _destination(a_lat[answered], a_lon[answered], rng.uniform(0, 2 * np.pi, len(answered)),
+                                answer_km * np.sqrt(rng.random(len(answered))))
+    keep = a_day[answered] + lag < days
+    answered, lag, r_lat, r_lon = answered[keep], lag[keep], r_lat[keep], r_lon[keep]
+
+    day = np.concatenate([a_day, b_day, a_day[answered] + lag])
+    side = np.asarray(list(sides), dtype=object)[np.concatenate([np.zeros(n_a, int), np.ones(n_b + len(answered), int)])]
+    planted = np.concatenate([np.zeros(n_a + n_b, bool), np.ones(len(answered), bool)])
+    parent = np.concatenate([np.full(n_a + n_b, -1), answered])
+    frame, order = _table(day, side, start, extra={
+        "latitude": np.concatenate([a_lat, b_lat, r_lat]), "longitude": np.concatenate([a_lon, b_lon, r_lon]),
+        "planted": planted, "kind": np.where(side == sides[0], kinds[0], kinds[1]),
+    })
+    # ids of the A events answered, in the sorted table
+    new_pos = np.empty(len(order), dtype=np.int64)
+    new_pos[order] = np.arange(len(order))
+    ids = frame["event_id"].to_numpy()
+    parent_sorted = parent[order]
+    frame["parent_id"] = pd.array(np.where(parent_sorted >= 0, ids[new_pos[np.maximum(parent_sorted, 0)]], None), dtype="string")
     return conform_events(frame)

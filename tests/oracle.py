@@ -15,6 +15,7 @@ import pandas as pd
 from analysis.response import ResponseRule
 
 EARTH_RADIUS_KM = 6371.0088
+EPOCH = pd.Timestamp("1970-01-01")
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> float:
@@ -35,19 +36,19 @@ def _events(frame: pd.DataFrame) -> list[dict]:
         rows.append({
             **r,
             "i": i,
-            "day": pd.Timestamp(r["date"]).normalize(),
-            "time": None if t is None or pd.isna(t) else pd.Timestamp(t),
+            "day": (pd.Timestamp(r["date"]).normalize() - EPOCH).days,  # whole days
+            "time": None if t is None or pd.isna(t) else pd.Timestamp(t).value,  # ns
             "xy": None if lat is None or lon is None or pd.isna(lat) or pd.isna(lon) else (float(lat), float(lon)),
         })
     # event order: day, then known time (unknown times last), then input order
-    rows.sort(key=lambda e: (e["day"], e["time"] is None, e["time"] or pd.Timestamp(0), e["i"]))
+    rows.sort(key=lambda e: (e["day"], e["time"] is None, e["time"] or 0, e["i"]))
     return rows
 
 
 def oracle_cycles(events: pd.DataFrame, rule: ResponseRule) -> pd.DataFrame:
     """One row per trigger: its response (or censoring), by the rule's definition, one event at a time."""
     rows = _events(events)
-    end = rule.study_end if rule.study_end is not None else max(e["day"] for e in rows)
+    end = (rule.study_end - EPOCH).days if rule.study_end is not None else max(e["day"] for e in rows)
     rows = [e for e in rows if e["day"] <= end]  # events after the last day observed are not analysed
     limited = rule.max_distance_km is not None
 
@@ -84,7 +85,7 @@ def oracle_cycles(events: pd.DataFrame, rule: ResponseRule) -> pd.DataFrame:
     out = []
     for t in (e for e in rows if is_trigger(e)):
         w = rule.window(t["side"])
-        deadline = t["day"] + pd.Timedelta(days=w)
+        deadline = t["day"] + w
         own_day = None
         if rule.own_event_ends_wait:
             own = next((e for e in rows if e["side"] == t["side"] and e["day"] > t["day"] and is_trigger(e) and near(t, e)), None)
@@ -99,13 +100,13 @@ def oracle_cycles(events: pd.DataFrame, rule: ResponseRule) -> pd.DataFrame:
         if answers:
             r = answers[0]
             taken.setdefault(t["side"], set()).add(r["i"])
-            out.append((t["event_id"], r["event_id"], (r["day"] - t["day"]).days, False, None, ambiguous, w))
+            out.append((t["event_id"], r["event_id"], r["day"] - t["day"], False, None, ambiguous, w))
             continue
         stop, why = w, "window_end"
-        if (end - t["day"]).days < stop:
-            stop, why = max((end - t["day"]).days, 0), "study_end"
-        if own_day is not None and (own_day - t["day"]).days <= stop:
-            stop, why = (own_day - t["day"]).days, "own_next_event"
+        if end - t["day"] < stop:
+            stop, why = max(end - t["day"], 0), "study_end"
+        if own_day is not None and own_day - t["day"] <= stop:
+            stop, why = own_day - t["day"], "own_next_event"
         out.append((t["event_id"], None, stop, True, why, ambiguous, w))
     return pd.DataFrame(out, columns=["trigger_id", "response_id", "interval_days", "censored", "censor_reason",
                                       "order_ambiguous", "window_days"])

@@ -35,7 +35,7 @@ def events(spec):
 
 @pytest.fixture(scope="module")
 def cycles(events, spec):
-    return build_cycles(events, window_days=30, study_end=spec.end).merge(
+    return build_cycles(events, spec.response_rule()).merge(
         events[["event_id", "location", "kind"]], left_on="trigger_id", right_on="event_id"
     )
 

@@ -2,8 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cycles import CYCLE_COLUMNS, build_cycles, summarise_chains, summarise_cycles, with_event_details
+from analysis.cycles import CYCLE_COLUMNS, build_cycles, response_scope, summarise_chains, summarise_cycles, with_event_details
+from analysis.response import ResponseRule
 from tests.conftest import make_events
+from tests.oracle import oracle_cycles
 
 
 def pairs(cycles):
@@ -315,3 +317,136 @@ def test_fast_argsort_keeps_input_order_among_ties():
     rng = np.random.default_rng(1)
     key = rng.integers(0, 50, 5_000)  # many ties
     np.testing.assert_array_equal(_argsort_stable_ties(key), np.argsort(key, kind="stable"))
+
+
+# --- the response rule's scopes: distance, coordinates, trigger kinds ---------------------------
+
+KM_PER_DEGREE = 6371.0088 * np.pi / 180  # along a meridian: 111.195 km per degree of latitude
+
+
+def _north(km):
+    """Latitude of the point ``km`` north of 33N (on the same meridian, 44E)."""
+    return 33.0 + km / KM_PER_DEGREE
+
+
+def test_a_response_9_9_km_away_counts_under_a_10_km_limit_and_10_1_km_does_not():
+    events = make_events(
+        [("a", "2020-01-01", "A", "rocket"), ("far", "2020-01-02", "B", "airstrike"), ("near", "2020-01-03", "B", "airstrike")],
+        latitude=[_north(0), _north(10.1), _north(9.9)], longitude=[44.0, 44.0, 44.0],
+    )
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31", max_distance_km=10).set_index("trigger_id")
+    # "far" comes first but lies 10.1 km away; "near" (9.9 km) answers after 2 days
+    assert cycles.loc["a", "response_id"] == "near" and cycles.loc["a", "interval_days"] == 2
+    assert cycles.loc["a", "distance_km"] == pytest.approx(9.9, abs=1e-6)
+    # without a limit, "far" answers after 1 day
+    assert build_cycles(events, window_days=30, study_end="2020-12-31").set_index("trigger_id").loc["a", "response_id"] == "far"
+    # at 10.1 km only "far" is in range... and nothing is at 9.8
+    assert build_cycles(events, window_days=30, study_end="2020-12-31", max_distance_km=10.2).set_index("trigger_id").loc["a", "response_id"] == "far"
+    assert pd.isna(build_cycles(events, window_days=30, study_end="2020-12-31", max_distance_km=9.8).set_index("trigger_id").loc["a", "response_id"])
+
+
+def test_events_without_coordinates_under_exclude_and_any():
+    events = make_events(
+        [("a", "2020-01-01", "A", "rocket"), ("x", "2020-01-02", "B", "airstrike"), ("b", "2020-01-04", "B", "airstrike"),
+         ("a2", "2020-01-06", "A", "rocket")],
+        latitude=[_north(0), np.nan, _north(3), np.nan], longitude=[44.0, np.nan, 44.0, np.nan],
+    )
+    rule = dict(window_days=30, study_end="2020-12-31", max_distance_km=5)
+    excl = build_cycles(events, **rule, missing_coordinates="exclude").set_index("trigger_id")
+    # exclude: x and a2 have no place: neither triggers nor responses; a -> b (3 km, 3 days)
+    assert list(excl.index) == ["a", "b"] and excl.loc["a", "response_id"] == "b"
+    assert excl.loc["b", "censor_reason"] == "window_end"  # a2 cannot answer
+    anyw = build_cycles(events, **rule, missing_coordinates="any").set_index("trigger_id")
+    # any: an event without a place is near everything: x answers a after 1 day, a2 answers x and b
+    assert list(anyw.index) == ["a", "x", "b", "a2"]
+    assert (anyw.loc["a", "response_id"], anyw.loc["x", "response_id"], anyw.loc["b", "response_id"]) == ("x", "a2", "a2")
+    assert np.isnan(anyw.loc["a", "distance_km"])  # no distance to an event without a place
+    scope = response_scope(events, ResponseRule(**rule)).set_index("side")
+    assert scope.loc["A", ["events", "analysed", "no_coordinates", "triggers", "responses"]].tolist() == [2, 2, 1, 1, 1]
+    assert scope.loc["B", ["no_coordinates", "triggers", "coordinates_rule"]].tolist() == [1, 1, "exclude"]
+
+
+def test_a_distance_limit_needs_coordinate_columns():
+    events = make_events([("a", "2020-01-01", "A", "rocket")]).drop(columns=["latitude", "longitude"])
+    with pytest.raises(ValueError, match=r"events has no \['latitude', 'longitude'\] column\(s\) \(the rule's max_distance_km needs coordinates\)"):
+        build_cycles(events, max_distance_km=10)
+
+
+def test_trigger_kinds_limit_what_is_answered():
+    events = make_events(
+        [("show", "2020-01-01", "A", "other"), ("strike", "2020-01-02", "A", "airstrike"), ("b", "2020-01-05", "B", "rocket"),
+         ("a2", "2020-01-08", "A", "airstrike")]
+    )
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31", trigger_kinds=["airstrike", "rocket"]).set_index("trigger_id")
+    # the show of force is not a trigger (not a row); the strike is answered by b after 3 days;
+    # b (a rocket attack) is answered by a2
+    assert list(cycles.index) == ["strike", "b", "a2"]
+    assert cycles.loc["strike", "response_id"] == "b" and cycles.loc["b", "response_id"] == "a2"
+    scope = response_scope(events, ResponseRule(trigger_kinds=["airstrike", "rocket"], study_end="2020-12-31")).set_index("side")
+    assert scope.loc["A", ["analysed", "triggers", "not_trigger_kind"]].tolist() == [3, 2, 1]
+
+
+def test_own_next_event_within_the_distance_ends_the_wait():
+    # a and a_far are A's; a_far is 50 km away: under a 10 km limit it does not end a's wait
+    events = make_events(
+        [("a", "2020-01-01", "A", "rocket"), ("a_far", "2020-01-02", "A", "rocket"), ("b", "2020-01-04", "B", "airstrike")],
+        latitude=[_north(0), _north(50), _north(1)], longitude=[44.0] * 3,
+    )
+    near = build_cycles(events, window_days=30, study_end="2020-12-31", own_event_ends_wait=True, max_distance_km=10).set_index("trigger_id")
+    assert near.loc["a", "response_id"] == "b"
+    anywhere = build_cycles(events, window_days=30, study_end="2020-12-31", own_event_ends_wait=True).set_index("trigger_id")
+    assert anywhere.loc["a", "censor_reason"] == "own_next_event" and anywhere.loc["a", "interval_days"] == 1
+
+
+def test_events_after_the_study_end_are_not_analysed():
+    events = make_events([("a", "2020-01-01", "A", "rocket"), ("b", "2020-01-05", "B", "airstrike")])
+    cycles = build_cycles(events, window_days=30, study_end="2020-01-03")
+    # b happens after the last day observed: a is censored at the study end, after 2 days
+    assert pairs(cycles) == {"a": (None, 2, "study_end")}
+
+
+def _random_events(rng, n):
+    days = rng.integers(0, 40, n)
+    date = pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D")
+    timed = rng.random(n) < 0.4
+    time = date + pd.to_timedelta(rng.integers(0, 24 * 60, n), unit="min") - pd.Timedelta(hours=3)
+    frame = make_events([(f"e{i}", date[i], rng.choice(["A", "B"]), rng.choice(["rocket", "drone", "airstrike"])) for i in range(n)],
+                        time_utc=pd.Series(time).where(timed).to_numpy(dtype="datetime64[ns]"))
+    placeless = rng.random(n) < 0.15
+    frame["latitude"] = np.where(placeless, np.nan, 33 + rng.random(n) * 0.3)  # about 33 x 28 km
+    frame["longitude"] = np.where(placeless, np.nan, 44 + rng.random(n) * 0.3)
+    frame["fatalities"] = pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 3, n)).tolist(), dtype="Int64")
+    frame["country"] = rng.choice(["Iraq", "Syria"], n)
+    return frame
+
+
+def _random_rule(rng):
+    return ResponseRule(
+        window_days=int(rng.integers(1, 10)) if rng.random() < 0.6 else {"A": int(rng.integers(1, 10)), "B": int(rng.integers(1, 10))},
+        ties=str(rng.choice(["exclude", "include"])), matching=str(rng.choice(["many_to_one", "one_to_one"])),
+        own_event_ends_wait=bool(rng.random() < 0.3),
+        trigger_kinds=None if rng.random() < 0.7 else ["rocket", "airstrike"],
+        response_kinds=None if rng.random() < 0.7 else ["drone", "airstrike"],
+        min_severity=None if rng.random() < 0.8 else {"fatalities": 1},
+        theatre=None if rng.random() < 0.8 else ["Iraq"],
+        max_distance_km=None if rng.random() < 0.5 else float(rng.uniform(3, 30)),
+        missing_coordinates=str(rng.choice(["exclude", "any"])),
+        study_end=None if rng.random() < 0.5 else pd.Timestamp("2020-01-01") + pd.Timedelta(days=int(rng.integers(10, 45))),
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_build_cycles_equals_the_per_event_definition(seed):
+    # random tables (ties, times, kinds, places, distances, per-side windows, one-to-one, own next
+    # event...) under random rules: the fast pairing equals the loop in tests/oracle.py
+    rng = np.random.default_rng(seed)
+    cols = ["trigger_id", "response_id", "interval_days", "censored", "censor_reason", "order_ambiguous", "window_days"]
+
+    def same(frame):
+        out = frame[cols].astype(object)
+        return out.where(out.notna(), None).sort_values("trigger_id").reset_index(drop=True)
+
+    for _ in range(50):
+        events = _random_events(rng, int(rng.integers(1, 40)))
+        rule = _random_rule(rng)
+        pd.testing.assert_frame_equal(same(build_cycles(events, rule)), same(oracle_cycles(events, rule)), obj=str(rule))

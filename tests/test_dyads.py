@@ -11,7 +11,7 @@ SPEC = textwrap.dedent(
     name: test-dyad
     period: {start: 2020-01-01, end: 2020-12-31}
     theatre: [Iraq, Syria]
-    window_days: 21
+    response: {window_days: 21}
     sides:
       us:
         label: US forces
@@ -46,7 +46,7 @@ def test_load_spec(spec_path):
     spec = load_dyad(spec_path)
     assert spec.name == "test-dyad"
     assert spec.side_keys == ["us", "militias"]  # iran is grouped with militias
-    assert spec.window_days == 21
+    assert spec.response == {"window_days": 21} and spec.response_rule().window("us") == 21
     assert (spec.start, spec.end) == (pd.Timestamp("2020-01-01"), pd.Timestamp("2020-12-31"))
     assert spec.label("militias") == "Militias"
 

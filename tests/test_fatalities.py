@@ -106,7 +106,7 @@ def test_sides_from_the_dyad_spec(loaded):
 
 def test_the_dyad_spec(root):
     spec = load_dyad(root / "dyads" / "israel-palestinians.yaml")
-    assert spec.side_keys == ["israel", "palestinians"] and spec.window_days == 7
+    assert spec.side_keys == ["israel", "palestinians"] and spec.response_rule().window("israel") == 14
     assert (spec.start, spec.end) == (pd.Timestamp("2000-09-29"), pd.Timestamp("2023-09-24"))
     assert spec.label("israel") == "Israeli forces and civilians" and spec.label("palestinians") == "Palestinians"
     entry = spec.sources[0]

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.panel import daily_panel, permutation_test, rates_around, response_ratio
+from analysis.panel import daily_panel, rates_around
 from tests.conftest import make_events
 
 D = pd.Timestamp("2020-01-01")
@@ -57,45 +57,13 @@ def test_rates_windows_are_clipped_to_the_study():
     assert table.loc[0, ["before_days", "after_days", "before_events"]].tolist() == [2, 2, 1]
 
 
-def test_response_ratio_by_hand():
-    events = make_events(
-        [
-            ("a1", day(1), "A", "rocket"),  # B on day 3: followed within 7 days
-            ("b3", day(3), "B", "airstrike"),
-            ("a10", day(10), "A", "rocket"),  # next B on day 20: not within 7
-            ("b20", day(20), "B", "airstrike"),
-            ("a20", day(20), "A", "rocket"),  # same day as b20: counts only with ties="include"
-            ("a28", day(28), "A", "rocket"),  # follow-up runs past the study end (day 30): left out
-        ]
-    )
-    table = response_ratio(events, sides=["A", "B"], k_days=7, study_end=day(30)).set_index("from_side")
-    assert table.loc["A", ["triggers", "followed"]].tolist() == [3, 1]
-    assert table.loc["A", "ratio"] == pytest.approx(1 / 3)
-    # B: b3 -> a10 (7 days: counts), b20 -> a28 (8 days: does not); b20 and a20 same day
-    assert table.loc["B", ["triggers", "followed"]].tolist() == [2, 1]
-    incl = response_ratio(events, sides=["A", "B"], k_days=7, study_end=day(30), ties="include").set_index("from_side")
-    assert incl.loc["A", "followed"] == 2 and incl.loc["B", "followed"] == 2
-
-
-def test_permutation_observed_values_match_the_direct_computation_and_are_seeded():
-    rng = np.random.default_rng(0)
-    rows = [(f"e{i}", day(int(d)), "AB"[i % 2], "rocket") for i, d in enumerate(rng.integers(1, 366, 120))]
-    events = make_events(rows)
-    kwargs = dict(sides=["A", "B"], study_start=day(1), study_end=day(365), k_days=7, n_draws=50, seed=9)
-    first = permutation_test(events, **kwargs)
-    pd.testing.assert_frame_equal(first.null, permutation_test(events, **kwargs).null)
-    direct = response_ratio(events, sides=["A", "B"], k_days=7, study_end=day(365)).set_index("from_side")["ratio"]
-    observed = first.summary.set_index(["direction", "statistic"])["observed"]
-    assert observed[("A -> B", "response_ratio")] == pytest.approx(direct["A"])
-    assert observed[("B -> A", "response_ratio")] == pytest.approx(direct["B"])
-    assert set(first.null["shift_days"]) <= set(range(1, 365))
-    # a p-value is (1 + draws at least as extreme) / (1 + draws)
-    null = first.null.query("direction == 'A -> B' and statistic == 'response_ratio'")["value"]
-    expected = (1 + (null >= observed[("A -> B", "response_ratio")]).sum()) / 51
-    assert first.summary.set_index(["direction", "statistic"]).loc[("A -> B", "response_ratio"), "p_value"] == expected
-
-
-def test_permutation_needs_events_inside_the_study():
-    events = make_events([("a", day(1), "A", "rocket"), ("b", day(40), "B", "airstrike")])
-    with pytest.raises(ValueError, match="within the study period"):
-        permutation_test(events, sides=["A", "B"], study_start=day(1), study_end=day(30))
+def test_rates_around_a_day_after_the_study_end_clip_the_before_window():
+    # study days 1..5; the named day is day 8: "before" is days 1..7 clipped to 1..5 (5 days),
+    # "after" (days 9..) lies wholly past the end: no exposure
+    events = make_events([("a", day(2), "A", "rocket"), ("b", day(5), "A", "rocket")])
+    table = rates_around(events, {"x": day(8)}, sides=["A"], before_days=7, after_days=7, study_start=day(1), study_end=day(5))
+    assert table.loc[0, ["before_days", "before_events", "after_days", "after_events"]].tolist() == [5, 2, 0, 0]
+    assert table.loc[0, "before_rate"] == pytest.approx(2 / 5) and np.isnan(table.loc[0, "after_rate"])
+    # and a day before the start: "after" starts at day 1, "before" is empty
+    early = rates_around(events, {"y": day(-2)}, sides=["A"], before_days=7, after_days=7, study_start=day(1), study_end=day(5))
+    assert early.loc[0, ["before_days", "after_days", "after_events"]].tolist() == [0, 5, 2]  # days 1..5 hold both

@@ -1,3 +1,4 @@
+from analysis.response import ResponseRule
 from analysis.sensitivity import sensitivity_grid
 from analysis.simulate import tit_for_tat
 from tests.conftest import make_events
@@ -8,8 +9,8 @@ def test_grid_by_hand():
         [("a1", "2020-01-01", "A", "rocket"), ("b1", "2020-01-01", "B", "airstrike"),
          ("b2", "2020-01-10", "B", "airstrike"), ("a2", "2020-03-01", "A", "rocket")]
     )
-    grid = sensitivity_grid({"on": events, "off": events}, sides=["A", "B"], study_start="2020-01-01",
-                            study_end="2020-12-31", windows=(7, 14), hawkes=False)
+    grid = sensitivity_grid({"on": events, "off": events}, ResponseRule(study_end="2020-12-31"), sides=["A", "B"],
+                            study_start="2020-01-01", windows=(7, 14), hawkes=False)
     assert len(grid) == 2 * 2 * 2 * 2  # dedup x ties x windows x directions
     row = grid.set_index(["dedup", "ties", "window_days", "direction"])
     # a1 (1 Jan): b1 the same day counts only with ties="include"; b2 comes 9 days later
@@ -22,8 +23,8 @@ def test_grid_by_hand():
 
 def test_grid_fits_hawkes_per_dedup_and_tie_rule():
     events = tit_for_tat(days=2000, base_rate=(0.05, 0.05), p_respond=(0.5, 0.3), seed=3)
-    grid = sensitivity_grid({"on": events}, sides=["A", "B"], study_start=events["date"].min(),
-                            study_end=events["date"].max(), windows=(7, 30))
+    grid = sensitivity_grid({"on": events}, ResponseRule(study_end=events["date"].max()), sides=["A", "B"],
+                            study_start=events["date"].min(), windows=(7, 30))
     # one Hawkes value per tie rule and direction, the same for every window
     per_window = grid.groupby(["ties", "direction"])["hawkes_cross_excitation"].nunique()
     assert (per_window == 1).all() and grid["hawkes_cross_excitation"].notna().all()
@@ -39,7 +40,7 @@ def test_sensitivity_figure_one_panel_per_measure_and_direction():
     from analysis import plots
 
     events = make_events([("a1", "2020-01-01", "A", "rocket"), ("b2", "2020-01-10", "B", "airstrike")])
-    grid = sensitivity_grid({"on": events}, sides=["A", "B"], study_start="2020-01-01", study_end="2020-12-31",
+    grid = sensitivity_grid({"on": events}, ResponseRule(study_end="2020-12-31"), sides=["A", "B"], study_start="2020-01-01",
                             windows=(7, 14), hawkes=False)
     fig = plots.sensitivity(grid, labels={"A": "Alpha"})
     assert len(fig.axes) == 3 * 2 and fig.axes[0].get_title() == "Alpha \u2192 B"

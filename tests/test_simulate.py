@@ -6,7 +6,8 @@ import pytest
 from scipy import stats
 
 from analysis.cycles import build_cycles
-from analysis.panel import permutation_test
+from analysis.permutation import permutation_test
+from analysis.response import ResponseRule
 from analysis.simulate import hawkes, hawkes_expected_counts, tit_for_tat
 
 
@@ -38,8 +39,8 @@ def test_ground_truth_matches_the_parameters(big):
 def test_pairing_recovers_response_probability_and_median_delay(big):
     end = big["date"].max()
     cycles = build_cycles(big, window_days=15, study_end=end)
-    null = permutation_test(big, sides=["A", "B"], study_start=big["date"].min(), study_end=end, k_days=15,
-                            window_days=15, n_draws=99, seed=1).summary.set_index(["direction", "statistic"])
+    null = permutation_test(big, ResponseRule(window_days=15, study_end=end), study_start=big["date"].min(), k_days=15,
+                            n_draws=99, seed=1).summary.set_index(["direction", "statistic"])
     for side, other, p, median in (("A", "B", 0.6, 2), ("B", "A", 0.3, 3)):
         mine = cycles[(cycles["trigger_side"] == side) & (cycles["censor_reason"].fillna("") != "study_end")]
         answered = (~mine["censored"]).mean()
@@ -54,8 +55,8 @@ def test_pairing_recovers_response_probability_and_median_delay(big):
 
 def test_permutation_p_value_is_small_under_tit_for_tat():
     events = tit_for_tat(days=3000, base_rate=(0.02, 0.02), p_respond=(0.6, 0.3), delay_mean=(3, 5), seed=1)
-    result = permutation_test(events, sides=["A", "B"], study_start="2020-01-01",
-                              study_end=pd.Timestamp("2020-01-01") + pd.Timedelta(days=2999), n_draws=999, seed=3)
+    rule = ResponseRule(window_days=30, study_end=pd.Timestamp("2020-01-01") + pd.Timedelta(days=2999))
+    result = permutation_test(events, rule, study_start="2020-01-01", k_days=7, n_draws=999, seed=3)
     p = result.summary.set_index(["direction", "statistic"])["p_value"]
     assert p[("A -> B", "response_ratio")] <= 0.01
     assert p[("A -> B", "median_interval")] <= 0.01
@@ -73,8 +74,10 @@ def test_permutation_p_value_is_uniform_under_the_null():
             "date": start + pd.to_timedelta(np.concatenate([rng.integers(0, days, n_a), rng.integers(0, days, n_b)]), unit="D"),
             "side": ["A"] * n_a + ["B"] * n_b,
         })
-        result = permutation_test(frame, sides=["A", "B"], study_start=start, study_end=start + pd.Timedelta(days=days - 1),
-                                  k_days=7, n_draws=199, seed=i)
+        frame["event_id"] = [f"e{j}" for j in range(len(frame))]
+        frame["kind"] = "rocket"
+        result = permutation_test(frame, ResponseRule(window_days=30, study_end=start + pd.Timedelta(days=days - 1)),
+                                  study_start=start, k_days=7, n_draws=199, seed=i)
         p_values.append(result.summary.set_index(["direction", "statistic"]).loc[("A -> B", "response_ratio"), "p_value"])
     assert stats.kstest(p_values, "uniform").pvalue > 0.01
     assert 0.35 < np.mean(p_values) < 0.65

@@ -1,0 +1,236 @@
+"""Does one side answer the other more often, and sooner, than chance?
+
+Response ratio
+    The share of side A's triggers that the other side answers, under the response rule
+    (:mod:`analysis.response`), within ``k_days`` days. Only triggers whose ``k_days``
+    follow-up ends by the study end are counted. It is the share computed from the cycles
+    table: ``~censored & (interval_days <= k_days)`` among those triggers.
+Median interval
+    The median number of days from a trigger to its answer, among answered triggers (within the
+    rule's window).
+Circular-shift null (permutation test)
+    Shifting all of one side's event dates by the same random number of days, wrapping around
+    the study period, keeps each side's own clustering, rate and places but breaks any timing
+    link between the sides. Each draw pairs the shifted events with the same function as the
+    cycles table (:func:`analysis.cycles.pair_events`), so the null answers the question under
+    exactly the rule of the observed statistic. The p-value of an observed statistic is
+    ``(1 + #draws at least as extreme) / (1 + draws)``. Draws are made one after another: memory
+    grows with the number of events, not with events x draws.
+Degenerate test
+    When the other side acts so often that almost every event is followed by one of its events
+    anyway, the null itself answers nearly every trigger: the response ratio cannot exceed it
+    and the test has no power. The response-ratio row is marked ``degenerate`` when the null's
+    2.5% quantile of the ratio is at least ``degenerate_threshold`` (0.95); the median-interval
+    row when every draw gives the observed median and that median is the shortest possible
+    (0 days when same-day answers can count, else 1): answers cannot come any sooner than
+    chance brings them. The stage then warns
+    (:class:`DegenerateTestWarning`) and the report says that timing alone cannot separate
+    answers from background here: narrow the rule (``max_distance_km``, trigger and response
+    kinds), and read the space-time interaction test and the daily-count models instead.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.cycles import PairingInput, Pairing, pair_events, prepare_events
+from analysis.response import ResponseRule
+
+__all__ = ["DegenerateTestWarning", "PermutationResult", "permutation_test", "response_ratio"]
+
+
+class DegenerateTestWarning(UserWarning):
+    """A test whose null answers (nearly) every event: it cannot tell answers from background."""
+
+
+def _check_horizon(rule: ResponseRule, sides: Sequence[str], k_days: int) -> None:
+    if isinstance(k_days, bool) or not isinstance(k_days, (int, np.integer)) or k_days < 0:
+        raise ValueError(f"k_days must be a whole number of days >= 0, got {k_days!r}")
+    for s in sides:
+        if k_days > rule.window(s):
+            raise ValueError(
+                f"k_days ({k_days}) is longer than the response window of side {s!r} ({rule.window(s)} days): "
+                "an answer after the window is not a response; shorten k_days or lengthen window_days"
+            )
+
+
+def _direction(src: str, sides: Sequence[str]) -> str:
+    return f"{src} -> {', '.join(s for s in sides if s != src)}"
+
+
+def _statistics(inp: PairingInput, paired: Pairing, k_days: int) -> dict[str, tuple[float, float, int, int]]:
+    """Per trigger side: (response ratio, median interval, triggers with a full k-day follow-up, followed)."""
+    out = {}
+    is_trigger = paired.reason >= 0
+    answered = paired.reason == 0
+    full = inp.day + k_days <= inp.end_day
+    for code, s in enumerate(inp.sides):
+        mine = (inp.side == code) & is_trigger
+        eligible = mine & full
+        followed = eligible & answered & (paired.follow <= k_days)
+        n_eligible, n_followed = int(eligible.sum()), int(followed.sum())
+        intervals = paired.follow[mine & answered]
+        out[s] = (n_followed / n_eligible if n_eligible else np.nan,
+                  float(np.median(intervals)) if len(intervals) else np.nan, n_eligible, n_followed)
+    return out
+
+
+def response_ratio(events: pd.DataFrame, rule: ResponseRule, *, k_days: int = 7, **columns) -> pd.DataFrame:
+    """Share of each side's triggers answered under ``rule`` within ``k_days``.
+
+    Returns
+    -------
+    DataFrame
+        One row per trigger side: ``direction``, ``from_side``, ``k_days``, ``triggers``
+        (triggers with a full k-day follow-up), ``followed``, ``ratio``.
+    """
+    inp = prepare_events(events, rule, **columns)
+    _check_horizon(rule, inp.sides, k_days)
+    stats = _statistics(inp, pair_events(inp, rule), k_days)
+    return pd.DataFrame([
+        {"direction": _direction(s, inp.sides), "from_side": s, "k_days": k_days, "triggers": n, "followed": f, "ratio": r}
+        for s, (r, _, n, f) in stats.items()
+    ])
+
+
+@dataclass(frozen=True)
+class PermutationResult:
+    """Observed statistics, their circular-shift null distributions and p-values.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per direction x statistic: ``observed``, ``null_mean``, ``null_low`` and
+        ``null_high`` (2.5% and 97.5% quantiles), ``p_value``, the ``alternative`` tested
+        (response ratio greater than chance; median interval shorter than chance), ``draws``,
+        ``shift_side``, ``k_days``, ``window_days``, ``triggers`` (with a full k-day
+        follow-up), and ``degenerate`` with its ``degenerate_reason`` (see the module notes).
+    null : DataFrame
+        Every draw: ``draw``, ``shift_days``, ``direction``, ``statistic``, ``value``.
+    """
+
+    summary: pd.DataFrame
+    null: pd.DataFrame
+
+
+def permutation_test(
+    events: pd.DataFrame,
+    rule: ResponseRule,
+    *,
+    study_start: str | pd.Timestamp,
+    k_days: int = 7,
+    n_draws: int = 999,
+    seed: int = 0,
+    shift_side: str | None = None,
+    degenerate_threshold: float = 0.95,
+    **columns,
+) -> PermutationResult:
+    """Circular-shift permutation test of the response ratio and the median interval.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Events of two sides, all dated from ``study_start`` to the rule's study end.
+    rule : ResponseRule
+        The response rule; its ``study_end`` (or the last event's date) ends the period the
+        shift wraps around.
+    study_start : date
+        First day of the period the shift wraps around.
+    k_days : int
+        Horizon of the response ratio (at most the rule's window of each side).
+    n_draws : int
+        Number of shifts; each draw shifts by a uniform whole number of days in 1..T-1.
+    seed : int
+        Seed of the random shifts (``numpy.random.default_rng``).
+    shift_side : str, optional
+        Side whose dates are shifted (default: the second side in sorted order).
+    degenerate_threshold : float
+        The null's 2.5% quantile of the response ratio at or above which the test is degenerate.
+    **columns
+        Column names, as for :func:`analysis.cycles.build_cycles`.
+
+    Returns
+    -------
+    PermutationResult
+
+    Warns
+    -----
+    DegenerateTestWarning
+        For each direction whose test is degenerate.
+    """
+    inp = prepare_events(events, rule, **columns)
+    if len(inp.sides) != 2:
+        raise ValueError(f"the permutation test needs exactly two sides; the events have {list(inp.sides)}")
+    a, b = inp.sides
+    shift_side = shift_side or b
+    if shift_side not in inp.sides:
+        raise ValueError(f"shift_side must be one of {list(inp.sides)}, got {shift_side!r}")
+    _check_horizon(rule, inp.sides, k_days)
+    start = int(pd.Timestamp(study_start).to_datetime64().astype("datetime64[D]").astype(np.int64))
+    span = inp.end_day - start + 1
+    if len(inp) and (inp.day.min() < start or inp.day.max() > inp.end_day):
+        raise ValueError("every event must lie within the study period to be shifted around it")
+    rng = np.random.default_rng(seed)
+    shifts = rng.integers(1, span, size=n_draws)
+
+    observed = _statistics(inp, pair_events(inp, rule), k_days)
+    ratios = np.full((n_draws, 2), np.nan)
+    medians = np.full((n_draws, 2), np.nan)
+    for i, shift in enumerate(shifts.tolist()):
+        moved = inp.shifted(shift_side, shift, start_day=start, span_days=span)
+        stats = _statistics(moved, pair_events(moved, rule), k_days)
+        for j, s in enumerate(inp.sides):
+            ratios[i, j], medians[i, j] = stats[s][0], stats[s][1]
+
+    summary, null_rows = [], []
+    for j, s in enumerate(inp.sides):
+        direction = _direction(s, inp.sides)
+        obs_ratio, obs_median, n_eligible, _ = observed[s]
+        rows = []
+        for stat, obs, values, alternative in (("response_ratio", obs_ratio, ratios[:, j], "greater"),
+                                               ("median_interval", obs_median, medians[:, j], "less")):
+            finite = values[~np.isnan(values)]
+            if np.isnan(obs):
+                extreme = n_draws
+            elif alternative == "greater":
+                extreme = int(np.sum(finite >= obs))
+            else:  # a draw with no answered trigger has an infinitely long median: never as extreme
+                extreme = int(np.sum(finite <= obs))
+            rows.append({
+                "direction": direction, "statistic": stat, "observed": obs,
+                "null_mean": float(finite.mean()) if len(finite) else np.nan,
+                "null_low": float(np.quantile(finite, 0.025)) if len(finite) else np.nan,
+                "null_high": float(np.quantile(finite, 0.975)) if len(finite) else np.nan,
+                "p_value": (1 + extreme) / (1 + n_draws), "alternative": alternative,
+                "draws": n_draws, "shift_side": shift_side, "k_days": k_days, "window_days": rule.window(s),
+                "triggers": n_eligible,
+            })
+            null_rows.append(pd.DataFrame({"draw": np.arange(1, n_draws + 1), "shift_days": shifts, "direction": direction,
+                                           "statistic": stat, "value": values}))
+        shortest = 0 if rule.ties == "include" or inp.timed.any() else 1
+        for row in rows:
+            reason = _degenerate_reason(row, s, inp.sides, k_days, degenerate_threshold, shortest)
+            row.update({"degenerate": bool(reason), "degenerate_reason": reason})
+            if reason:
+                warnings.warn(f"{direction}: {reason}", DegenerateTestWarning, stacklevel=2)
+        summary += rows
+    return PermutationResult(summary=pd.DataFrame(summary).astype({"degenerate_reason": "string"}),
+                             null=pd.concat(null_rows, ignore_index=True))
+
+
+def _degenerate_reason(row: dict, side: str, sides: Sequence[str], k_days: int, threshold: float, shortest: int) -> str:
+    """Why a statistic's test cannot discriminate, or "" when it can (see the module notes)."""
+    others = ", ".join(s for s in sides if s != side)
+    if row["statistic"] == "response_ratio" and row["null_low"] >= threshold:
+        return (f"by chance alone (the circular-shift null) {row['null_low']:.0%} to {row['null_high']:.0%} of "
+                f"{side} events are followed by an event of {others} within {k_days} days, so the response ratio "
+                f"cannot tell answers from background")
+    if row["statistic"] == "median_interval" and row["null_low"] == row["null_high"] == row["observed"] == shortest:
+        return (f"every draw of the null gives the observed median interval, {row['observed']:g} day(s), the shortest "
+                f"possible: answers of {others} cannot come sooner than chance brings them")
+    return ""
