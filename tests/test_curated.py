@@ -142,3 +142,132 @@ def test_events_of_the_seed_articles_are_recorded(raw, date, location, side):
     if location is not None:
         rows = rows[rows["location"] == location]
     assert len(rows) >= 1
+
+
+# --- The codebook's figures and actor labels (analysis/codebook.py) ---------------------------
+
+
+def test_the_codebooks_figures_are_the_files(raw):
+    # every count in README.md is written from events.csv; when this fails, run
+    # `python -m analysis.codebook data/raw/us-iran-proxies` and commit the README
+    from analysis.codebook import render_readme
+
+    text = (FOLDER / "README.md").read_text(encoding="utf-8")
+    computed = render_readme(text, raw)
+    stale = [f"{old!r} -> {new!r}" for old, new in zip(text.splitlines(), computed.splitlines()) if old != new]
+    assert computed == text, "README figures differ from events.csv:\n" + "\n".join(stale)
+
+
+def test_the_codebook_has_figures_to_check():
+    # the test above cannot pass vacuously: the README carries the generated block and inline counts
+    text = (FOLDER / "README.md").read_text(encoding="utf-8")
+    assert text.count("<!-- codebook: contents -->") == 1
+    assert text.count("<!-- /n -->") >= 6 and text.count("<!-- /pct -->") >= 2
+
+
+def test_every_actor_label_is_one_the_codebook_allows(raw, spec):
+    from analysis.codebook import actor_labels
+
+    allowed = actor_labels(FOLDER / "README.md")
+    assert len(allowed) == len(set(allowed))
+    outside = raw.loc[~raw["actor"].isin(allowed), ["event_id", "actor"]]
+    assert outside.empty, "actor labels not in the codebook's list:\n" + outside.to_string()
+    # and every allowed label gets a side from the dyad spec
+    labels = pd.DataFrame({"actor": allowed})
+    sided, unmatched = assign_sides(labels, spec, target_col=None)
+    assert unmatched.empty, unmatched.to_string()
+    assert sided["side"].notna().all()
+
+
+def _table(rows):
+    columns = ["event_id", "date", "curated_side", "actor", "claimed_by", "target", "kind", "country",
+               "date_precision", "time_utc", "latitude", "confidence", "sources"]
+    return pd.DataFrame(rows, columns=columns, dtype=str)
+
+
+SMALL = _table([
+    # id  date          side        actor                                claimed  target                 kind      country  prec   time                    lat   conf    sources
+    ("a", "2020-12-31", "militias", "unidentified Iran-aligned militia", "",      "Convoy of trucks",    "ied",    "Iraq",  "day",  "",                     "",   "low",  "http://x.org/1"),
+    ("b", "2021-01-01", "militias", "Ashab al-Kahf",                     "Ashab",  "supply CONVOY",       "ied",    "Iraq",  "day",  "",                     "",   "medium", "http://x.org/1 http://x.org/2"),
+    ("c", "2021-03-05", "militias", "unidentified Iran-aligned militia", "",      "Ain al-Asad",         "rocket", "Iraq",  "week", "2021-03-05T04:20:00Z", "33.7", "high", "http://x.org/1 http://x.org/2 http://x.org/3"),
+    ("d", "2021-12-31", "us",       "US forces",                         "",      "KH depot",            "airstrike", "Syria", "day", "",                    "34.4", "high", "http://x.org/1"),
+    ("e", "2022-01-01", "iran",     "Islamic Revolutionary Guard Corps", "",      "Erbil",               "missile", "Iraq", "day",  "",                     "36.2", "high", "http://x.org/1"),
+])
+
+
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        ("", 5),
+        ("side=militias", 3),  # a, b, c
+        ("side=militias,iran", 4),  # a, b, c, e
+        ("side!=us", 4),
+        ("from=2021-01-01 to=2021-12-31", 3),  # b, c, d: both ends inclusive
+        ("year=2021 side=militias", 2),  # b, c
+        ("target~convoy", 2),  # a and b (case-insensitive)
+        ("side=militias target!~convoy", 1),  # c
+        ('actor="unidentified Iran-aligned militia" lacks=claim', 2),  # a, c
+        ("has=claim", 1),  # b
+        ("has=time", 1),  # c
+        ("has=coordinates", 3),  # c, d, e
+        ("precision=week", 1),  # c
+        ("kind=ied,rocket country=Iraq", 3),  # a, b, c
+    ],
+)
+def test_count_rows_by_hand(filters, expected):
+    from analysis.codebook import count_rows
+
+    assert count_rows(SMALL, filters) == expected
+
+
+def test_count_rows_refuses_what_it_cannot_read():
+    from analysis.codebook import count_rows
+
+    with pytest.raises(ValueError, match="unknown filter column 'colour'; columns are: event_id, date"):
+        count_rows(SMALL, "colour=red")
+    with pytest.raises(ValueError, match="cannot read the filter term 'side'"):
+        count_rows(SMALL, "side")
+    with pytest.raises(ValueError, match="filter 'has' takes one of"):
+        count_rows(SMALL, "has=colour")
+
+
+def test_render_readme_rewrites_blocks_and_inline_counts():
+    from analysis.codebook import render_readme
+
+    text = (
+        "# T\n\n<!-- codebook: contents -->\nold\n<!-- /codebook -->\n\n"
+        "Militias: <!-- n: side=militias -->9<!-- /n -->, convoys\n"
+        "<!-- pct: target~convoy of=3 -->1%<!-- /pct -->.\n"
+    )
+    out = render_readme(text, SMALL)
+    # 3 militia rows; 2 convoy rows of 3 = 67%
+    assert "Militias: <!-- n: side=militias -->3<!-- /n -->, convoys" in out
+    assert "<!-- pct: target~convoy of=3 -->67%<!-- /pct -->." in out
+    assert "old" not in out
+    # by hand: 5 rows, 31 Dec 2020 - 1 Jan 2022; 2020 starts in December; 1 + 2 + 3 + 1 + 1 URLs
+    assert "**Contents** (5 events, 31 Dec 2020 - 1 Jan 2022):" in out
+    assert "| 2020 (from Dec) | 1 | 0 | 0 |\n| 2021 | 2 | 0 | 1 |\n| 2022 | 0 | 1 | 0 |" in out
+    assert "By kind: 2 ied, 1 airstrike, 1 missile, 1 rocket. Iraq 4, Syria 1." in out
+    assert "Confidence: 3 high, 1 medium, 1 low. Every row cites 1 to 3 URLs (1.6 on average)" in out
+    assert "1 rows carry a UTC time; 3 have site coordinates. 2 rows are attacks on supply convoys" in out
+    assert render_readme(out, SMALL) == out  # a second run changes nothing
+
+
+def test_render_readme_names_the_line_of_a_bad_marker():
+    from analysis.codebook import render_readme
+
+    with pytest.raises(ValueError, match=r"README.md: line 3: unknown filter column 'colour'"):
+        render_readme("# T\n\nx <!-- n: colour=red -->1<!-- /n -->\n", SMALL)
+    with pytest.raises(ValueError, match=r"README.md: line 2: unknown block 'summary'"):
+        render_readme("# T\n<!-- codebook: summary -->\n<!-- /codebook -->\n", SMALL)
+
+
+def test_actor_labels_reads_bullets_over_several_lines(tmp_path):
+    from analysis.codebook import actor_labels
+
+    path = tmp_path / "README.md"
+    path.write_text("# T\n\n## Actor labels\n\nIntro with `not a label`.\n\n- `A`: first.\n- `B`,\n  `C`: fronts, e.g. `D`.\n\n## Next\n")
+    assert actor_labels(path) == ["A", "B", "C"]
+    path.write_text("# T\n\n## Actor labels\n\nnone\n")
+    with pytest.raises(ValueError, match="lists no label"):
+        actor_labels(path)
