@@ -2,9 +2,15 @@
 
 Coverage ratio
     Our number of events of one side from a statement's ``since`` date to its ``as_of`` date,
-    divided by the official count. Between two statements of the same series (same ``since``),
-    the ratio of the increments is the coverage of that period. A statement that gives a lower
-    bound ("more than 160") makes the ratio an upper bound; the table says which.
+    divided by the official count. Between two statements of the same series, the ratio of the
+    increments is the coverage of that period. A statement that gives a lower bound ("more than
+    160") makes the ratio an upper bound; the table says which.
+
+Series and scope
+    A series is one stater's running total from one starting day (the optional ``series`` column;
+    by default each ``since`` date is a series). A statement may count one country only (the
+    optional ``country`` column, e.g. a monitor's tally of attacks in Syria); then only our events
+    in that country are counted against it. Statements without a country count every country.
 """
 
 from __future__ import annotations
@@ -21,13 +27,16 @@ QUALIFIERS = ("exact", "at_least", "more_than", "about")
 
 def load_official_counts(path) -> pd.DataFrame:
     """Read a table of official running totals: ``since`` (first day counted), ``as_of``,
-    ``count``, ``qualifier``, ``stated_by``, ``sources`` (one or more URLs), ``note``.
+    ``count``, ``qualifier``, ``stated_by``, ``sources`` (one or more URLs), ``note``, and
+    optionally ``series`` (which statements form one running total; default: the ``since`` date)
+    and ``country`` (the one country a statement counts; empty: all countries).
 
     Raises
     ------
     ValueError
         Naming the file, row and column of a date or count that cannot be read, a qualifier not
-        in :data:`QUALIFIERS`, a row without a URL, or dates out of order within a series.
+        in :data:`QUALIFIERS`, a row without a URL, dates out of order within a series, or a
+        series whose rows disagree on ``since`` or ``country``.
     """
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     needed = ["since", "as_of", "count", "qualifier", "stated_by", "sources"]
@@ -48,9 +57,17 @@ def load_official_counts(path) -> pd.DataFrame:
             raise ValueError(f"{path}: row {row}, column 'qualifier': {table['qualifier'].iat[i]!r} not in {QUALIFIERS}")
         if not table["sources"].iat[i].startswith("http"):
             raise ValueError(f"{path}: row {row}, column 'sources': no URL")
-    if not all(group.is_monotonic_increasing for _, group in as_of.groupby(since)):
-        raise ValueError(f"{path}: rows of a series (same 'since') must be in date order (column 'as_of')")
-    return table.assign(since=since.astype("datetime64[ns]"), as_of=as_of.astype("datetime64[ns]"), count=count.astype("int64"))
+    series = table["series"] if "series" in table.columns else table["since"]
+    series = series.where(series != "", table["since"])
+    country = table["country"] if "country" in table.columns else pd.Series("", index=table.index)
+    for name, rows in table.groupby(series, sort=False).groups.items():
+        for col, values in (("since", table["since"]), ("country", country)):
+            if values[rows].nunique() > 1:
+                raise ValueError(f"{path}: series {name!r} mixes values of column '{col}': {sorted(values[rows].unique())}")
+    if not all(group.is_monotonic_increasing for _, group in as_of.groupby(series, sort=False)):
+        raise ValueError(f"{path}: rows of a series must be in date order (column 'as_of')")
+    return table.assign(since=since.astype("datetime64[ns]"), as_of=as_of.astype("datetime64[ns]"), count=count.astype("int64"),
+                        series=series, country=country)
 
 
 def monthly_counts(events: pd.DataFrame, *, by: Sequence[str] = ("side",), date_col: str = "date") -> pd.DataFrame:
@@ -72,43 +89,65 @@ def coverage_table(
     side: str,
     side_col: str = "side",
     date_col: str = "date",
+    country_col: str = "country",
 ) -> pd.DataFrame:
     """Our cumulative count of ``side``'s events against each official running total.
 
     Parameters
     ----------
     events : DataFrame
-        Events with a side and a date.
+        Events with a side and a date (and a country, when a statement counts one country).
     official : DataFrame
-        Output of :func:`load_official_counts`; each count runs from ``since`` to ``as_of``.
+        Output of :func:`load_official_counts`; each count runs from ``since`` to ``as_of``,
+        within its ``series`` and, where given, its ``country``.
     side : str
         The side the official totals count (e.g. attacks on US forces: the militias).
+    side_col, date_col, country_col : str
+        Columns of ``events``.
 
     Returns
     -------
     DataFrame
-        One row per statement: ``since``, ``as_of``, ``official`` (with ``qualifier``),
-        ``ours`` (events from ``since`` to ``as_of`` inclusive), ``coverage`` (ours / official),
+        One row per statement: ``series``, ``country`` (empty: all countries), ``since``,
+        ``as_of``, ``official`` (with ``qualifier``), ``ours`` (events from ``since`` to
+        ``as_of`` inclusive, in ``country`` if one is given), ``coverage`` (ours / official),
         ``period_start`` (day after the series' previous statement, or ``since``),
         ``official_added``, ``ours_added``, ``period_coverage`` (missing when the official
         increment is not positive), and ``bound``: ``"upper"`` when the official figure is a
         lower bound, else ``"estimate"``.
+
+    Raises
+    ------
+    ValueError
+        If a statement counts one country and ``events`` has no column ``country_col``.
     """
-    dates = pd.to_datetime(events.loc[events[side_col] == side, date_col]).dt.normalize()
-    dates = np.sort(dates.to_numpy(dtype="datetime64[ns]"))
-    upto = np.searchsorted(dates, official["as_of"].to_numpy(dtype="datetime64[ns]"), side="right")
-    before = np.searchsorted(dates, official["since"].to_numpy(dtype="datetime64[ns]"), side="left")
+    series_key = official["series"] if "series" in official.columns else official["since"].astype(str)
+    country = official["country"].fillna("") if "country" in official.columns else pd.Series("", index=official.index)
+    if (country != "").any() and country_col not in events.columns:
+        raise ValueError(f"official counts for one country ({sorted(set(country) - {''})}) need an events column "
+                         f"'{country_col}'; the events have: {', '.join(events.columns)}")
+    mine = events.loc[events[side_col] == side]
+    ours = np.zeros(len(official), dtype="int64")
+    for scope in pd.unique(country):
+        in_scope = mine if scope == "" else mine.loc[mine[country_col] == scope]
+        dates = np.sort(pd.to_datetime(in_scope[date_col]).dt.normalize().to_numpy(dtype="datetime64[ns]"))
+        rows = (country == scope).to_numpy()
+        upto = np.searchsorted(dates, official.loc[rows, "as_of"].to_numpy(dtype="datetime64[ns]"), side="right")
+        before = np.searchsorted(dates, official.loc[rows, "since"].to_numpy(dtype="datetime64[ns]"), side="left")
+        ours[rows] = upto - before
     out = pd.DataFrame(
         {
+            "series": series_key.to_numpy(),
+            "country": country.to_numpy(),
             "since": official["since"].to_numpy(),
             "as_of": official["as_of"].to_numpy(),
             "official": official["count"].to_numpy(),
             "qualifier": official["qualifier"].to_numpy(),
-            "ours": upto - before,
+            "ours": ours,
         }
     )
     out["coverage"] = out["ours"] / out["official"].where(out["official"] > 0)
-    series = out.groupby("since", sort=False)
+    series = out.groupby("series", sort=False)
     out["period_start"] = (series["as_of"].shift(1) + pd.Timedelta(days=1)).fillna(out["since"])
     out["official_added"] = (out["official"] - series["official"].shift(1).fillna(0)).astype("int64")
     out["ours_added"] = (out["ours"] - series["ours"].shift(1).fillna(0)).astype("int64")

@@ -5,9 +5,12 @@ from analysis.coverage import coverage_table, load_official_counts, monthly_coun
 from tests.conftest import ROOT, make_events
 
 
-def official(tmp_path, text):
+HEADER = "since,as_of,count,qualifier,stated_by,sources,note"
+
+
+def official(tmp_path, text, header=HEADER):
     path = tmp_path / "counts.csv"
-    path.write_text("since,as_of,count,qualifier,stated_by,sources,note\n" + text)
+    path.write_text(header + "\n" + text)
     return path
 
 
@@ -40,6 +43,50 @@ def test_coverage_by_hand(tmp_path):
     assert table.loc[2, ["official_added", "ours_added", "period_start"]].tolist() == [3, 2, pd.Timestamp("2023-10-27")]
     assert table["bound"].tolist() == ["estimate", "upper", "estimate"]
     assert table.loc[1, "period_start"] == pd.Timestamp("2023-10-25")
+
+
+def test_one_country_series_by_hand(tmp_path):
+    # a US series over all countries and a monitor's Syria-only series, told apart by 'series'
+    counts = load_official_counts(official(
+        tmp_path,
+        "2023-10-17,2023-10-24,4,exact,x,http://a,,us,\n"
+        "2023-10-19,2023-10-24,3,exact,monitor,http://m,,monitor,Syria\n"
+        "2023-10-19,2023-10-31,5,exact,monitor,http://m2,,monitor,Syria\n",
+        header=HEADER + ",series,country",
+    ))
+    events = make_events(
+        [
+            ("m1", "2023-10-18", "mil", "drone"),  # Syria, before the monitor's first day
+            ("m2", "2023-10-20", "mil", "rocket"),  # Iraq: the US series only
+            ("m3", "2023-10-22", "mil", "drone"),  # Syria: both series
+            ("u1", "2023-10-21", "us", "airstrike"),  # other side: neither
+            ("m4", "2023-10-24", "mil", "drone"),  # Syria, on the as-of day: both
+            ("m5", "2023-10-28", "mil", "drone"),  # Syria: the monitor's second statement
+        ],
+        country=["Syria", "Iraq", "Syria", "Syria", "Syria", "Syria"],
+    )
+    table = coverage_table(events, counts, side="mil")
+    # US, 17-24 Oct, all countries: m1 m2 m3 m4 = 4 of 4; monitor, 19-24 Oct, Syria: m3 m4 = 2 of 3;
+    # monitor, 19-31 Oct: m3 m4 m5 = 3 of 5, and 25-31 Oct adds m5 = 1 of the 2 added
+    assert table["series"].tolist() == ["us", "monitor", "monitor"]
+    assert table["ours"].tolist() == [4, 2, 3]
+    assert table["coverage"].tolist() == pytest.approx([1.0, 2 / 3, 0.6])
+    assert table.loc[2, ["official_added", "ours_added", "period_start"]].tolist() == [2, 1, pd.Timestamp("2023-10-25")]
+    assert table.loc[2, "period_coverage"] == pytest.approx(0.5)
+    # the monitor's first row starts its own series: all of it is 'added'
+    assert table.loc[1, ["official_added", "ours_added", "period_start"]].tolist() == [3, 2, pd.Timestamp("2023-10-19")]
+    with pytest.raises(ValueError, match="need an events column 'country'"):
+        coverage_table(events.drop(columns="country"), counts, side="mil")
+
+
+def test_a_series_must_keep_one_start_and_one_country(tmp_path):
+    header = HEADER + ",series,country"
+    with pytest.raises(ValueError, match=r"series 'm' mixes values of column 'country': \['', 'Syria'\]"):
+        load_official_counts(official(tmp_path, "2023-10-19,2023-10-24,3,exact,m,http://m,,m,Syria\n"
+                                                "2023-10-19,2023-10-31,5,exact,m,http://m,,m,\n", header=header))
+    with pytest.raises(ValueError, match=r"series 'm' mixes values of column 'since'"):
+        load_official_counts(official(tmp_path, "2023-10-19,2023-10-24,3,exact,m,http://m,,m,\n"
+                                                "2023-10-17,2023-10-31,5,exact,m,http://m,,m,\n", header=header))
 
 
 def test_official_counts_errors_name_row_and_column(tmp_path):
