@@ -11,6 +11,9 @@ Series and scope
     by default each ``since`` date is a series). A statement may count one country only (the
     optional ``country`` column, e.g. a monitor's tally of attacks in Syria); then only our events
     in that country are counted against it. Statements without a country count every country.
+    A statement may leave out a kind of target it does not count (the optional ``exclude_target``
+    column: our events whose ``target`` contains that text, case-insensitively, are not counted;
+    e.g. ``convoy`` for a count of attacks on facilities).
 """
 
 from __future__ import annotations
@@ -28,15 +31,16 @@ QUALIFIERS = ("exact", "at_least", "more_than", "about")
 def load_official_counts(path) -> pd.DataFrame:
     """Read a table of official running totals: ``since`` (first day counted), ``as_of``,
     ``count``, ``qualifier``, ``stated_by``, ``sources`` (one or more URLs), ``note``, and
-    optionally ``series`` (which statements form one running total; default: the ``since`` date)
-    and ``country`` (the one country a statement counts; empty: all countries).
+    optionally ``series`` (which statements form one running total; default: the ``since`` date),
+    ``country`` (the one country a statement counts; empty: all countries) and ``exclude_target``
+    (text of targets the statement does not count; empty: none).
 
     Raises
     ------
     ValueError
         Naming the file, row and column of a date or count that cannot be read, a qualifier not
         in :data:`QUALIFIERS`, a row without a URL, dates out of order within a series, or a
-        series whose rows disagree on ``since`` or ``country``.
+        series whose rows disagree on ``since``, ``country`` or ``exclude_target``.
     """
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     needed = ["since", "as_of", "count", "qualifier", "stated_by", "sources"]
@@ -60,14 +64,15 @@ def load_official_counts(path) -> pd.DataFrame:
     series = table["series"] if "series" in table.columns else table["since"]
     series = series.where(series != "", table["since"])
     country = table["country"] if "country" in table.columns else pd.Series("", index=table.index)
+    exclude = table["exclude_target"] if "exclude_target" in table.columns else pd.Series("", index=table.index)
     for name, rows in table.groupby(series, sort=False).groups.items():
-        for col, values in (("since", table["since"]), ("country", country)):
+        for col, values in (("since", table["since"]), ("country", country), ("exclude_target", exclude)):
             if values[rows].nunique() > 1:
                 raise ValueError(f"{path}: series {name!r} mixes values of column '{col}': {sorted(values[rows].unique())}")
     if not all(group.is_monotonic_increasing for _, group in as_of.groupby(series, sort=False)):
         raise ValueError(f"{path}: rows of a series must be in date order (column 'as_of')")
     return table.assign(since=since.astype("datetime64[ns]"), as_of=as_of.astype("datetime64[ns]"), count=count.astype("int64"),
-                        series=series, country=country)
+                        series=series, country=country, exclude_target=exclude)
 
 
 def monthly_counts(events: pd.DataFrame, *, by: Sequence[str] = ("side",), date_col: str = "date") -> pd.DataFrame:
@@ -90,6 +95,7 @@ def coverage_table(
     side_col: str = "side",
     date_col: str = "date",
     country_col: str = "country",
+    target_col: str = "target",
 ) -> pd.DataFrame:
     """Our cumulative count of ``side``'s events against each official running total.
 
@@ -102,13 +108,15 @@ def coverage_table(
         within its ``series`` and, where given, its ``country``.
     side : str
         The side the official totals count (e.g. attacks on US forces: the militias).
-    side_col, date_col, country_col : str
-        Columns of ``events``.
+    side_col, date_col, country_col, target_col : str
+        Columns of ``events`` (the target column is read only for statements with an
+        ``exclude_target``).
 
     Returns
     -------
     DataFrame
-        One row per statement: ``series``, ``country`` (empty: all countries), ``since``,
+        One row per statement: ``series``, ``country`` (empty: all countries),
+        ``exclude_target`` (empty: none), ``since``,
         ``as_of``, ``official`` (with ``qualifier``), ``ours`` (events from ``since`` to
         ``as_of`` inclusive, in ``country`` if one is given), ``coverage`` (ours / official),
         ``period_start`` (day after the series' previous statement, or ``since``),
@@ -119,19 +127,26 @@ def coverage_table(
     Raises
     ------
     ValueError
-        If a statement counts one country and ``events`` has no column ``country_col``.
+        If a statement counts one country and ``events`` has no column ``country_col``, or
+        leaves out targets and ``events`` has no column ``target_col``.
     """
     series_key = official["series"] if "series" in official.columns else official["since"].astype(str)
     country = official["country"].fillna("") if "country" in official.columns else pd.Series("", index=official.index)
     if (country != "").any() and country_col not in events.columns:
         raise ValueError(f"official counts for one country ({sorted(set(country) - {''})}) need an events column "
                          f"'{country_col}'; the events have: {', '.join(events.columns)}")
+    exclude = official["exclude_target"].fillna("") if "exclude_target" in official.columns else pd.Series("", index=official.index)
+    if (exclude != "").any() and target_col not in events.columns:
+        raise ValueError(f"official counts that leave out targets ({sorted(set(exclude) - {''})}) need an events column "
+                         f"'{target_col}'; the events have: {', '.join(events.columns)}")
     mine = events.loc[events[side_col] == side]
     ours = np.zeros(len(official), dtype="int64")
-    for scope in pd.unique(country):
+    for scope, left_out in dict.fromkeys(zip(country, exclude)):
         in_scope = mine if scope == "" else mine.loc[mine[country_col] == scope]
+        if left_out:
+            in_scope = in_scope.loc[~in_scope[target_col].astype("string").str.contains(left_out, case=False, regex=False).fillna(False)]
         dates = np.sort(pd.to_datetime(in_scope[date_col]).dt.normalize().to_numpy(dtype="datetime64[ns]"))
-        rows = (country == scope).to_numpy()
+        rows = ((country == scope) & (exclude == left_out)).to_numpy()
         upto = np.searchsorted(dates, official.loc[rows, "as_of"].to_numpy(dtype="datetime64[ns]"), side="right")
         before = np.searchsorted(dates, official.loc[rows, "since"].to_numpy(dtype="datetime64[ns]"), side="left")
         ours[rows] = upto - before
@@ -139,6 +154,7 @@ def coverage_table(
         {
             "series": series_key.to_numpy(),
             "country": country.to_numpy(),
+            "exclude_target": exclude.to_numpy(),
             "since": official["since"].to_numpy(),
             "as_of": official["as_of"].to_numpy(),
             "official": official["count"].to_numpy(),

@@ -122,3 +122,22 @@ def test_markdown_section(tmp_path):
     assert markdown_section(path, "Known gaps") == "- a\n- b"
     with pytest.raises(ValueError, match=r"no '## Gaps' section; sections are: \['Rules', 'Known gaps', 'Licence'\]"):
         markdown_section(path, "Gaps")
+
+
+def test_a_statement_can_leave_out_a_kind_of_target(tmp_path):
+    # a count of attacks on facilities: our convoy bombings are not counted against it
+    path = tmp_path / "counts.csv"
+    path.write_text(
+        "since,as_of,count,qualifier,stated_by,sources,note,series,exclude_target\n"
+        "2021-01-01,2021-03-31,4,about,official,https://example.org,facilities,f,convoy\n"
+        "2021-01-01,2021-03-31,4,about,monitor,https://example.org,all attacks,m,\n"
+    )
+    counts = load_official_counts(path)
+    events = make_events([(f"e{i}", f"2021-0{1 + i % 3}-10", "mil", "ied") for i in range(5)],
+                         target=["base", "supply convoy", "Convoy near Hillah", "airport", None])
+    table = coverage_table(events, counts, side="mil").set_index("series")
+    # facilities: e0 (base), e3 (airport), e4 (no target: kept) = 3 of 4; all attacks: 5 of 4
+    assert table.loc["f", ["ours", "exclude_target"]].tolist() == [3, "convoy"] and table.loc["f", "coverage"] == 0.75
+    assert table.loc["m", "ours"] == 5
+    with pytest.raises(ValueError, match="need an events column 'target'"):
+        coverage_table(events.drop(columns="target"), counts, side="mil")
