@@ -77,7 +77,7 @@ test: $(STAMP) ## run the tests, including a papermill run of the notebook pipel
 	$(BIN)/pytest
 
 bench: $(STAMP) ## run the benchmarks in benchmarks/ and print their figures
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script; done
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) -m benchmarks.$$(basename $$script .py); done
 
 lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the 'escalation' kernel
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser --notebook-dir . $(if $(filter 0,$(shell id -u)),--allow-root)

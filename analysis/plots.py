@@ -585,7 +585,8 @@ def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None =
 
     labels = dict(labels or {})
     directions = list(dict.fromkeys(table["direction"]))
-    fig, axes = plt.subplots(1, max(len(directions), 1), figsize=(5.2 * max(len(directions), 1), 3.9), squeeze=False)
+    fig, axes = plt.subplots(1, max(len(directions), 1), figsize=(5.4 * max(len(directions), 1), 4.2), squeeze=False,
+                             constrained_layout=True)
     ratios = table["ratio"].replace([np.inf, 0], np.nan).dropna()
     span = float(np.exp(np.abs(np.log(ratios)).max())) if len(ratios) else 2.0
     norm = LogNorm(vmin=1 / max(span, 1.5), vmax=max(span, 1.5))
@@ -603,16 +604,20 @@ def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None =
         for i in range(values.shape[0]):
             for j in range(values.shape[1]):
                 text = "–" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8)
+                dark = values[i, j] > 0 and abs(np.log(values[i, j])) > 0.6 * np.log(norm.vmax)  # a deep colour
+                ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
                 if p.iat[i, j] < alpha:
                     ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
         ax.set_xticks(range(len(t_bands)), [f"{lo:g}–{hi:g}" for lo, hi in t_bands], fontsize=8)
         ax.set_yticks(range(len(d_bands)), [f"{lo:g}–{hi:g}" for lo, hi in d_bands], fontsize=8)
         ax.set_xlabel("days after the first event")
-        ax.set_ylabel("distance (km)")
+        if ax is axes[0][0]:
+            ax.set_ylabel("distance (km)")
         src, dst = (s.strip() for s in direction.split("->"))
         ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=10)
     if image is not None:
-        fig.colorbar(image, ax=axes[0].tolist(), label="observed / expected pairs", shrink=0.85)
+        bar = fig.colorbar(image, ax=axes[0].tolist(), label="observed / expected pairs (log scale)", shrink=0.9)
+        bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        bar.ax.yaxis.set_minor_formatter(mticker.NullFormatter())
     fig.suptitle(f"Pairs close in space and time against chance (outlined: p < {alpha:g})", fontsize=11)
     return fig

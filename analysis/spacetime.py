@@ -12,12 +12,17 @@ Cells
     ``(t_lo, t_hi]`` days, where the lag is B's day minus A's day: same-day pairs (lag 0, order
     unknown at day precision) are counted only if a time band starts below 0.
 Null
-    A's dates are shifted by one random whole number of days, wrapping around the study period
-    (``redraw="shift"``, keeps A's own rhythm), or A's dates are randomly permuted among A's
-    events (``redraw="permute"``, the classic Knox null); B and every place stay as they are. ``expected`` is
-    the mean count over the draws, ``ratio`` = observed / expected, and the one-sided
-    ``p_value`` = (1 + draws with a count >= observed) / (1 + draws). Draws are counted one
-    after another, in batches of pairs: memory grows with the events, not with the draws.
+    A's dates are randomly permuted among A's events (``redraw="permute"``, the classic Knox
+    null, the default): A keeps its calendar - its busy and quiet months, and so whatever season
+    it shares with B - and loses only which place had which date, so an excess of close pairs
+    means interaction in space *and* time. Or A's dates are shifted by one random whole number of
+    days, wrapping around the study period (``redraw="shift"``, as in the response-ratio null):
+    that also breaks the shared calendar, so on two streams that rise and fall together (a
+    campaign, a war) every cell shows an excess, and the table measures co-timing as much as
+    nearness. B and every place stay as they are. ``expected`` is the mean count over the draws,
+    ``ratio`` = observed / expected, and the one-sided ``p_value`` = (1 + draws with a count >=
+    observed) / (1 + draws). Draws are counted one after another: memory grows with the events,
+    not with the draws.
 Events
     A are the triggers of one side and B the events of the other side eligible as responses,
     under the response rule's kinds, severity and theatre (:func:`analysis.cycles.prepare_events`);
@@ -170,7 +175,7 @@ def knox_test(
     time_bands_days: Sequence[int] = (0, 1, 3, 7, 14, 30),
     n_draws: int = 199,
     seed: int = 0,
-    redraw: str = "shift",
+    redraw: str = "permute",
     pair_budget: int = 20_000_000,
     **columns,
 ) -> pd.DataFrame:
