@@ -37,7 +37,7 @@ Spatial scope
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,9 +48,11 @@ from analysis.response import ResponseRule
 __all__ = [
     "CENSOR_REASONS",
     "CYCLE_COLUMNS",
+    "Group",
     "PairingInput",
     "Pairing",
     "build_cycles",
+    "pair_direction",
     "pair_events",
     "prepare_events",
     "response_scope",
@@ -113,6 +115,17 @@ def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None)
     return day * _SLOT + offset
 
 
+def _unique(values: pd.Series) -> bool:
+    """Whether a column of ids has no repeated value (Arrow's hash table where the ids are
+    Arrow-backed, the fastest exact check: about one sort of the same length)."""
+    data = getattr(values.array, "_pa_array", None)
+    if data is not None:
+        import pyarrow.compute as pc
+
+        return len(pc.unique(data)) == len(values)
+    return bool(values.is_unique)
+
+
 def _argsort_stable_ties(key: np.ndarray) -> np.ndarray:
     """``argsort(key, kind="stable")``, faster when few keys tie: a quicksort, then each run of
     equal keys put back in input order."""
@@ -164,7 +177,8 @@ class PairingInput:
     ``sided`` holds the analysed rows (a side, dated up to the study end) in input order;
     ``order`` lists them in event order, and every array is in event order. ``trigger`` and
     ``response`` say which events the rule lets be triggers and responses; ``located`` which
-    have coordinates; ``xyz`` their position on the sphere (km), NaN where unknown.
+    have coordinates; ``lat`` and ``lon`` their coordinates (NaN where unknown), and, under a
+    distance limit, ``xyz`` their position on the sphere (km; an empty array without a limit).
     """
 
     sided: pd.DataFrame
@@ -179,6 +193,8 @@ class PairingInput:
     trigger: np.ndarray
     response: np.ndarray
     located: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
     xyz: np.ndarray
     end_day: int
 
@@ -188,23 +204,6 @@ class PairingInput:
 
     def __len__(self) -> int:
         return len(self.day)
-
-    def shifted(self, side: str, shift_days: int, *, start_day: int, span_days: int) -> PairingInput:
-        """The same events with ``side``'s dates moved ``shift_days`` later, wrapping around the
-        ``span_days`` days from ``start_day`` (the circular shift of a permutation null), in
-        the new event order. Times of day move with their dates."""
-        code = self.sides.index(side)
-        moving = self.side == code
-        new_day = np.where(moving, start_day + (self.day - start_day + shift_days) % span_days, self.day)
-        new_time = np.where(moving & (self.time != _NONE), self.time + (new_day - self.day) * (_DAY_US * 1_000), self.time)
-        # a key keeps its place within its day: only the day part changes
-        new_key = self.key + (new_day - self.day) * _SLOT
-        order = _argsort_stable_ties(new_key)
-        return replace(
-            self, order=self.order[order], day=new_day[order], time=new_time[order], key=new_key[order],
-            side=self.side[order], kind=self.kind[order], trigger=self.trigger[order], response=self.response[order],
-            located=self.located[order], xyz=self.xyz[order],
-        )
 
 
 def prepare_events(
@@ -248,9 +247,8 @@ def prepare_events(
     cols = list(dict.fromkeys([*needed, *rule.severity, *[c for c in (time_col, lat_col, lon_col) if c in events.columns],
                                *[c for c in extra_cols if c in events.columns]]))
     sided = events if keep.all() else events.loc[keep, cols]
-    ids = pd.array(sided[id_col], dtype="string")
-    if len(pd.factorize(ids)[1]) != len(ids):
-        dups = pd.Series(ids)[pd.Series(ids).duplicated()].head(5).tolist()
+    if not _unique(sided[id_col]):
+        dups = sided[id_col][sided[id_col].duplicated()].head(5).tolist()
         raise ValueError(f"events has duplicate '{id_col}' values, e.g. {dups}")
 
     day = pd.to_datetime(sided[date_col]).to_numpy(dtype="datetime64[D]").astype(np.int64)
@@ -294,7 +292,8 @@ def prepare_events(
     return PairingInput(
         sided=sided, order=order, day=day[order], time=time[order], key=key[order], side=side_code[order],
         sides=tuple(str(s) for s in side_names), kind=kind_code[order], kinds=kinds, trigger=trigger[order],
-        response=response[order], located=located[order], xyz=xyz_km(lat, lon)[order], end_day=end_day,
+        response=response[order], located=located[order], lat=lat[order], lon=lon[order],
+        xyz=xyz_km(lat[order], lon[order]) if rule.max_distance_km is not None else np.empty((0, 3)), end_day=end_day,
     )
 
 
@@ -335,86 +334,102 @@ def response_scope(events: pd.DataFrame, rule: ResponseRule, **columns) -> pd.Da
 # -- searching for the first answer ----------------------------------------------------------
 
 
-def _near_pairs(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, horizon: int, chord: float, later_day_only: bool):
-    """Batches of (trigger index, candidate position, unordered, answers) for every candidate
-    within ``horizon`` days and ``chord`` km of each trigger (same day included unless
-    ``later_day_only``)."""
-    cubes = Cubes(inp.xyz[c_pos], c_pos, len(inp), chord)
-    t_day = inp.day[t_pos]
-    lo = np.searchsorted(inp.day, t_day + (1 if later_day_only else 0), side="left")
-    hi = np.searchsorted(inp.day, t_day + horizon, side="right")
-    timed = inp.timed
-    for qi, ci in batches(*cubes.ranges(inp.xyz[t_pos], lo, hi)):
-        tp, cp = t_pos[qi], c_pos[cubes.index[ci]]
-        near = ((inp.xyz[tp] - inp.xyz[cp]) ** 2).sum(axis=1) <= chord * chord
-        qi, tp, cp = qi[near], tp[near], cp[near]
-        same = inp.day[cp] == inp.day[tp]
-        both = timed[tp] & timed[cp]
-        yield qi, cp, same & ~both, ~same | (both & (inp.key[cp] > inp.key[tp]))
+@dataclass(frozen=True)
+class Group:
+    """Some events - the triggers of one side, or the events eligible to answer them - in event
+    order, as the pairing of one direction reads them (see :func:`pair_direction`).
+
+    ``pos`` gives each event's position in its :class:`PairingInput`; ``xyz`` is empty without a
+    distance limit.
+    """
+
+    pos: np.ndarray
+    day: np.ndarray
+    key: np.ndarray
+    timed: np.ndarray
+    located: np.ndarray
+    xyz: np.ndarray
+
+    @classmethod
+    def of(cls, inp: PairingInput, mask: np.ndarray) -> Group:
+        """The events of ``inp`` where ``mask`` holds."""
+        idx = np.flatnonzero(mask)
+        return cls(pos=idx, day=inp.day[idx], key=inp.key[idx], timed=inp.timed[idx], located=inp.located[idx],
+                   xyz=inp.xyz[idx] if len(inp.xyz) else inp.xyz)
+
+    def __len__(self) -> int:
+        return len(self.day)
+
+    def take(self, idx: np.ndarray) -> Group:
+        return Group(pos=self.pos[idx], day=self.day[idx], key=self.key[idx], timed=self.timed[idx],
+                     located=self.located[idx], xyz=self.xyz[idx] if len(self.xyz) else self.xyz)
 
 
-def _search(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, horizon: int, rule: ResponseRule,
-            later_day_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """For each trigger (positions ``t_pos``), the position of the first candidate among
-    ``c_pos`` (ascending) that follows it - answers it, or with ``later_day_only`` falls on a
-    later day - within ``horizon`` days and the rule's distance; and whether an eligible
-    same-day candidate has an unknown order. ``len(inp)`` where none follows."""
-    n = len(inp)
+def _near_pairs(t: Group, c: Group, horizon: int, chord: float, later_day_only: bool):
+    """Batches of (trigger index, candidate index, unordered, ordered after) for every candidate
+    within ``horizon`` days and ``chord`` km of each trigger (the same day included unless
+    ``later_day_only``). Both groups must have coordinates."""
+    cubes = Cubes(c.xyz, np.arange(len(c)), len(c), chord)
+    lo = np.searchsorted(c.day, t.day + (1 if later_day_only else 0), side="left")
+    hi = np.searchsorted(c.day, t.day + horizon, side="right")
+    for qi, at in batches(*cubes.ranges(t.xyz, lo, hi)):
+        ci = cubes.index[at]
+        near = ((t.xyz[qi] - c.xyz[ci]) ** 2).sum(axis=1) <= chord * chord
+        qi, ci = qi[near], ci[near]
+        same = c.day[ci] == t.day[qi]
+        both = t.timed[qi] & c.timed[ci]
+        yield qi, ci, same & ~both, ~same | (both & (c.key[ci] > t.key[qi]))
+
+
+def _search(t: Group, c: Group, horizon: int, rule: ResponseRule, later_day_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """For each trigger, the index in ``c`` of the first candidate that follows it - answers it,
+    or with ``later_day_only`` falls on a later day - within ``horizon`` days and the rule's
+    distance (``len(c)`` where none does); and whether an eligible same-day candidate has an
+    unknown order."""
     if rule.max_distance_km is None:
-        return _search_all(inp, t_pos, c_pos, rule, later_day_only)
-    first = np.full(len(t_pos), n, dtype=np.int64)
-    ambiguous = np.zeros(len(t_pos), dtype=bool)
-    t_xy = inp.located[t_pos]
-    c_xy = c_pos[inp.located[c_pos]]
-    if t_xy.any() and len(c_xy):
+        return _first_after(t.day, t.key, t.timed, c.day, c.key, c.timed, rule.ties, later_day_only)
+    first = np.full(len(t), len(c), dtype=np.int64)
+    ambiguous = np.zeros(len(t), dtype=bool)
+    t_xy, c_xy = np.flatnonzero(t.located), np.flatnonzero(c.located)
+    if len(t_xy) and len(c_xy):
         chord = chord_km(rule.max_distance_km)
-        rows = np.flatnonzero(t_xy)
-        for qi, cp, unordered, ordered_after in _near_pairs(inp, t_pos[rows], c_xy, horizon, chord, later_day_only):
-            answers = ordered_after | (unordered & (rule.ties == "include")) if not later_day_only else np.ones(len(cp), bool)
-            np.minimum.at(first, rows[qi[answers]], cp[answers])
-            ambiguous[rows[qi[unordered]]] = True
+        for qi, ci, unordered, ordered_after in _near_pairs(t.take(t_xy), c.take(c_xy), horizon, chord, later_day_only):
+            answers = ordered_after | (unordered & (rule.ties == "include")) if not later_day_only else np.ones(len(ci), bool)
+            np.minimum.at(first, t_xy[qi[answers]], c_xy[ci[answers]])
+            ambiguous[t_xy[qi[unordered]]] = True
     if rule.missing_coordinates == "any":  # an event without coordinates is near every event
-        for t_rows, cands in ((np.arange(len(t_pos)), c_pos[~inp.located[c_pos]]), (np.flatnonzero(~t_xy), c_xy)):
-            if len(t_rows) and len(cands):
-                f, a = _search_all(inp, t_pos[t_rows], cands, rule, later_day_only)
-                first[t_rows] = np.minimum(first[t_rows], f)
-                ambiguous[t_rows] |= a
+        for rows, cands in ((np.arange(len(t)), np.flatnonzero(~c.located)), (np.flatnonzero(~t.located), c_xy)):
+            if len(rows) and len(cands):
+                sub, part = t.take(rows), c.take(cands)
+                f, a = _first_after(sub.day, sub.key, sub.timed, part.day, part.key, part.timed, rule.ties, later_day_only)
+                first[rows] = np.minimum(first[rows], np.append(cands, len(c))[f])
+                ambiguous[rows] |= a
     return first, ambiguous
 
 
-def _search_all(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, rule: ResponseRule, later_day_only: bool):
-    """:func:`_search` without a distance limit: positions in event order (``len(inp)``: none)."""
-    first, ambiguous = _first_after(inp.day[t_pos], inp.key[t_pos], inp.timed[t_pos], inp.day[c_pos], inp.key[c_pos],
-                                    inp.timed[c_pos], rule.ties, later_day_only)
-    return np.append(c_pos, len(inp))[first], ambiguous
-
-
-def _answers_after(inp: PairingInput, t: int, c: int, include: bool) -> bool:
-    """Whether the event at position ``c`` may answer the trigger at ``t`` by its order alone."""
-    if inp.day[c] > inp.day[t]:
-        return True
-    if inp.time[t] != _NONE and inp.time[c] != _NONE:
-        return bool(inp.key[c] > inp.key[t])
-    return include
-
-
-def _one_to_one(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, first: np.ndarray, deadline: np.ndarray,
-                rule: ResponseRule) -> np.ndarray:
+def _one_to_one(t: Group, c: Group, first: np.ndarray, deadline: np.ndarray, rule: ResponseRule) -> np.ndarray:
     """First come, first served: each trigger, in event order, takes the first answer not yet
-    taken by an earlier trigger, up to its deadline day. Returns positions (``len(inp)``: none).
+    taken by an earlier trigger, up to its deadline day. Returns indices into ``c`` (``len(c)``:
+    none).
 
     Without a distance limit the answers of a trigger are the candidates from its first answer
     on (skipping same-day ones that cannot answer it), and taken ones are skipped with a
     next-free pointer (union-find), in near-linear time; with a limit, the near answers of each
     trigger are listed first.
     """
-    n = len(inp)
     include = rule.ties == "include"
-    matched = np.full(len(t_pos), n, dtype=np.int64)
-    if rule.max_distance_km is None or rule.missing_coordinates == "any" and not inp.located[np.concatenate([t_pos, c_pos])].all():
-        index = np.full(n + 1, len(c_pos), dtype=np.int64)
-        index[c_pos] = np.arange(len(c_pos))
-        nxt = list(range(len(c_pos) + 1))  # next candidate not yet taken (path-halving union-find)
+    matched = np.full(len(t), len(c), dtype=np.int64)
+    limit = None if rule.max_distance_km is None else chord_km(rule.max_distance_km) ** 2
+
+    def answers(i: int, j: int) -> bool:  # by order, and by distance where both are placed
+        if limit is not None and t.located[i] and c.located[j] and float(((t.xyz[i] - c.xyz[j]) ** 2).sum()) > limit:
+            return False
+        if c.day[j] > t.day[i]:
+            return True
+        return bool(c.key[j] > t.key[i]) if t.timed[i] and c.timed[j] else include
+
+    if limit is None or (rule.missing_coordinates == "any" and not (t.located.all() and c.located.all())):
+        nxt = list(range(len(c) + 1))  # next candidate not yet taken (path-halving union-find)
 
         def free(j: int) -> int:
             while nxt[j] != j:
@@ -422,51 +437,72 @@ def _one_to_one(inp: PairingInput, t_pos: np.ndarray, c_pos: np.ndarray, first: 
                 j = nxt[j]
             return j
 
-        c_day = inp.day[c_pos].tolist()
-        near = _pairwise_near(inp, rule)
-        for i, (t, f, last_day) in enumerate(zip(t_pos.tolist(), first.tolist(), deadline.tolist())):
-            j = free(int(index[f]))
-            while j < len(c_pos) and c_day[j] <= last_day:
-                c = int(c_pos[j])
-                if near(t, c) and _answers_after(inp, t, c, include):
-                    matched[i] = c
+        c_day = c.day.tolist()
+        for i, (f, last_day) in enumerate(zip(first.tolist(), deadline.tolist())):
+            j = free(f)
+            while j < len(c) and c_day[j] <= last_day:
+                if answers(i, j):
+                    matched[i] = j
                     nxt[j] = j + 1
                     break
                 j = free(j + 1)
         return matched
-    # a distance limit, every event located: list each trigger's near answers in event order
-    horizon = int((deadline - inp.day[t_pos]).max()) if len(t_pos) else 0
+    # a distance limit, every event placed: list each trigger's near answers in event order
+    horizon = int((deadline - t.day).max()) if len(t) else 0
     lists: dict[int, list[int]] = {}
-    chord = chord_km(rule.max_distance_km)
-    for qi, cp, unordered, ordered_after in _near_pairs(inp, t_pos, c_pos, max(horizon, 0), chord, False):
-        ok = (ordered_after | (unordered & include)) & (inp.day[cp] <= deadline[qi])
-        for q, c in zip(qi[ok].tolist(), cp[ok].tolist()):
-            lists.setdefault(q, []).append(c)
+    for qi, ci, unordered, ordered_after in _near_pairs(t, c, max(horizon, 0), chord_km(rule.max_distance_km), False):
+        ok = (ordered_after | (unordered & include)) & (c.day[ci] <= deadline[qi])
+        for q, j in zip(qi[ok].tolist(), ci[ok].tolist()):
+            lists.setdefault(q, []).append(j)
     taken: set[int] = set()
-    for q in range(len(t_pos)):
-        for c in sorted(lists.get(q, ())):
-            if c not in taken:
-                taken.add(c)
-                matched[q] = c
+    for q in range(len(t)):
+        for j in sorted(lists.get(q, ())):
+            if j not in taken:
+                taken.add(j)
+                matched[q] = j
                 break
     return matched
 
 
-def _pairwise_near(inp: PairingInput, rule: ResponseRule):
-    """``near(a, b)`` for two positions under the rule's distance (always true without one)."""
-    if rule.max_distance_km is None:
-        return lambda a, b: True
-    limit = chord_km(rule.max_distance_km) ** 2
-
-    def near(a: int, b: int) -> bool:
-        if not (inp.located[a] and inp.located[b]):
-            return True  # "any": an event without coordinates is near every event
-        return float(((inp.xyz[a] - inp.xyz[b]) ** 2).sum()) <= limit
-
-    return near
-
-
 # -- the pairing -----------------------------------------------------------------------------
+
+_FAR = np.iinfo(np.int64).max // 4  # the day of "no event"
+
+
+def pair_direction(t: Group, c: Group, window: int, end_day: int | np.ndarray, rule: ResponseRule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The response rule in one direction: for each trigger of ``t``, its answer among ``c``.
+
+    ``end_day`` is the last day observed (one for all, or one per trigger).
+
+    Returns
+    -------
+    tuple of arrays, one entry per trigger
+        ``answer``: index in ``c`` of the response (``len(c)``: censored); ``follow``: days to
+        the response, or the follow-up time when censored; ``reason``: 0 when answered, else
+        ``1 +`` the index of the reason in :data:`CENSOR_REASONS`; ``ambiguous``.
+    """
+    WINDOW_END, STUDY_END, OWN_NEXT = (1 + CENSOR_REASONS.index(r) for r in CENSOR_REASONS)
+    first, ambiguous = _search(t, c, window, rule)
+    # when the wait ends without an answer: the earliest of window end, study end, own next event
+    stop = np.full(len(t), window, dtype=np.int64)
+    why = np.full(len(t), WINDOW_END, dtype=np.int8)
+    to_end = end_day - t.day
+    past_end = to_end < stop
+    stop = np.where(past_end, np.maximum(to_end, 0), stop)
+    why[past_end] = STUDY_END
+    own_gap = np.full(len(t), _FAR, dtype=np.int64)
+    if rule.own_event_ends_wait:
+        nxt, _ = _search(t, t, window, rule, later_day_only=True)
+        own_gap = np.where(nxt < len(t), np.append(t.day, _FAR)[nxt] - t.day, own_gap)
+    if rule.matching == "one_to_one":
+        first = _one_to_one(t, c, first, t.day + np.minimum(stop, own_gap), rule)
+    interval = np.append(c.day, _FAR)[first] - t.day
+    answered = (first < len(c)) & (interval <= np.minimum(stop, own_gap))
+    cut = ~answered & (own_gap <= stop)
+    stop = np.where(cut, own_gap, stop)
+    why[cut] = OWN_NEXT
+    return (np.where(answered, first, len(c)), np.where(answered, interval, stop), np.where(answered, 0, why).astype(np.int8),
+            ambiguous)
 
 
 @dataclass(frozen=True)
@@ -487,7 +523,8 @@ class Pairing:
 
 
 def pair_events(inp: PairingInput, rule: ResponseRule) -> Pairing:
-    """Find the response to every trigger under ``rule`` (see :mod:`analysis.response`)."""
+    """Find the response to every trigger under ``rule`` (see :mod:`analysis.response`): for
+    each side, :func:`pair_direction` of its triggers against the other sides' eligible events."""
     n = len(inp)
     response = np.full(n, _NONE, dtype=np.int64)
     follow = np.zeros(n, dtype=np.int64)
@@ -495,43 +532,19 @@ def pair_events(inp: PairingInput, rule: ResponseRule) -> Pairing:
     ambiguous = np.zeros(n, dtype=bool)
     window_of = np.zeros(n, dtype=np.int64)
     windows = rule.windows(inp.sides)
-    WINDOW_END, STUDY_END, OWN_NEXT = (1 + CENSOR_REASONS.index(r) for r in CENSOR_REASONS)
-    day_end = np.append(inp.day, np.iinfo(np.int64).max // 4)  # the day of "no event" is far away
-
     for code, s in enumerate(inp.sides):
         mine = inp.side == code
-        t_pos = np.flatnonzero(mine & inp.trigger)
-        if not len(t_pos):
+        t = Group.of(inp, mine & inp.trigger)
+        if not len(t):
             continue
-        c_pos = np.flatnonzero(~mine & inp.response)
-        w = windows[s]
-        t_day = inp.day[t_pos]
-        first, amb = _search(inp, t_pos, c_pos, w, rule)
-
-        # when the wait ends without an answer: the earliest of window end, study end, own next event
-        stop = np.full(len(t_pos), w, dtype=np.int64)
-        why = np.full(len(t_pos), WINDOW_END, dtype=np.int8)
-        to_end = inp.end_day - t_day
-        past_end = to_end < stop
-        stop = np.where(past_end, np.maximum(to_end, 0), stop)
-        why[past_end] = STUDY_END
-        own_gap = np.full(len(t_pos), np.iinfo(np.int64).max // 4, dtype=np.int64)
-        if rule.own_event_ends_wait:
-            nxt, _ = _search(inp, t_pos, t_pos, w, rule, later_day_only=True)
-            own_gap = np.where(nxt < n, day_end[nxt] - t_day, own_gap)
-        if rule.matching == "one_to_one":
-            first = _one_to_one(inp, t_pos, c_pos, first, t_day + np.minimum(stop, own_gap), rule)
-        interval = day_end[first] - t_day
-        answered = (first < n) & (interval <= np.minimum(stop, own_gap))
-        cut = ~answered & (own_gap <= stop)
-        stop = np.where(cut, own_gap, stop)
-        why[cut] = OWN_NEXT
-
-        response[t_pos[answered]] = first[answered]
-        follow[t_pos] = np.where(answered, interval, stop)
-        reason[t_pos] = np.where(answered, 0, why)
-        ambiguous[t_pos] = amb
-        window_of[t_pos] = w
+        c = Group.of(inp, ~mine & inp.response)
+        answer, t_follow, t_reason, t_amb = pair_direction(t, c, windows[s], inp.end_day, rule)
+        answered = answer < len(c)
+        response[t.pos[answered]] = c.pos[answer[answered]]
+        follow[t.pos] = t_follow
+        reason[t.pos] = t_reason
+        ambiguous[t.pos] = t_amb
+        window_of[t.pos] = windows[s]
     return Pairing(response=response, follow=follow, reason=reason, ambiguous=ambiguous, window=window_of)
 
 
@@ -599,7 +612,6 @@ def build_cycles(
 
 def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], id_col: str) -> pd.DataFrame:
     rows = np.flatnonzero(paired.reason >= 0)  # the triggers, in event order
-    ids = pd.array(inp.sided[id_col], dtype="string").take(inp.order)
     row_of = np.full(len(inp) + 1, _NONE, dtype=np.int64)
     row_of[rows] = np.arange(len(rows))
     resp = paired.response[rows]
@@ -607,29 +619,35 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
     r_fill = np.where(has_resp, resp, -1)  # -1: missing in the takes below
     chain_id, chain_pos, chain_len = _chains(np.where(has_resp, row_of[r_fill], _NONE))
 
+    # the ids are touched once each, at the end: input positions -> three takes
+    ids = pd.array(inp.sided[id_col].array, dtype="string")
+    t_at = inp.order[rows]
     side_arr = pd.array(list(inp.sides), dtype="string")
     kind_arr = pd.array(list(inp.kinds), dtype="string")
     dates = inp.day.astype("datetime64[D]").astype("datetime64[ns]")
-    distance = great_circle_km(inp.xyz[rows], inp.xyz[r_fill])
+    distance = np.full(len(rows), np.nan)
+    both = has_resp & inp.located[rows] & inp.located[r_fill]
+    if both.any():
+        a, b = rows[both], r_fill[both]
+        distance[both] = great_circle_km(xyz_km(inp.lat[a], inp.lon[a]), xyz_km(inp.lat[b], inp.lon[b]))
     reason = paired.reason[rows].astype(np.int64)
-    t_ids = ids.take(rows)
     out = pd.DataFrame(
         {
-            "trigger_id": t_ids,
+            "trigger_id": ids.take(t_at),
             "trigger_side": side_arr.take(inp.side[rows]),
             "trigger_date": dates[rows],
             "trigger_kind": kind_arr.take(inp.kind[rows]),
-            "response_id": ids.take(r_fill, allow_fill=True),
+            "response_id": ids.take(np.where(has_resp, inp.order[r_fill], -1), allow_fill=True),
             "response_side": side_arr.take(np.where(has_resp, inp.side[r_fill], -1), allow_fill=True),
             "response_date": np.where(has_resp, dates[r_fill], np.datetime64("NaT")),
             "response_kind": kind_arr.take(np.where(has_resp, inp.kind[r_fill], -1), allow_fill=True),
             "interval_days": pd.array(paired.follow[rows], dtype="Int64"),
-            "distance_km": np.where(has_resp, distance, np.nan),
+            "distance_km": distance,
             "censored": ~has_resp,
             "censor_reason": pd.array(list(CENSOR_REASONS), dtype="string").take(reason - 1, allow_fill=True),
             "window_days": pd.array(paired.window[rows], dtype="Int64"),
             "order_ambiguous": paired.ambiguous[rows],
-            "chain_id": t_ids.take(chain_id),
+            "chain_id": ids.take(t_at[chain_id]),
             "chain_position": pd.array(chain_pos, dtype="Int64"),
             "chain_length": pd.array(chain_len, dtype="Int64"),
         }

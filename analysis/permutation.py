@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.cycles import PairingInput, Pairing, pair_events, prepare_events
+from analysis.cycles import _SLOT, Group, PairingInput, pair_direction, prepare_events
 from analysis.response import ResponseRule
 
 __all__ = ["DegenerateTestWarning", "PermutationResult", "permutation_test", "response_ratio"]
@@ -63,21 +63,96 @@ def _direction(src: str, sides: Sequence[str]) -> str:
     return f"{src} -> {', '.join(s for s in sides if s != src)}"
 
 
-def _statistics(inp: PairingInput, paired: Pairing, k_days: int) -> dict[str, tuple[float, float, int, int]]:
-    """Per trigger side: (response ratio, median interval, triggers with a full k-day follow-up, followed)."""
-    out = {}
-    is_trigger = paired.reason >= 0
-    answered = paired.reason == 0
-    full = inp.day + k_days <= inp.end_day
-    for code, s in enumerate(inp.sides):
-        mine = (inp.side == code) & is_trigger
-        eligible = mine & full
-        followed = eligible & answered & (paired.follow <= k_days)
-        n_eligible, n_followed = int(eligible.sum()), int(followed.sum())
-        intervals = paired.follow[mine & answered]
-        out[s] = (n_followed / n_eligible if n_eligible else np.nan,
-                  float(np.median(intervals)) if len(intervals) else np.nan, n_eligible, n_followed)
-    return out
+def _direction_stats(t_day: np.ndarray, follow: np.ndarray, reason: np.ndarray, k_days: int, end_day: int) -> tuple[float, float, int, int]:
+    """(response ratio, median interval, triggers with a full k-day follow-up, followed) of one
+    direction, from :func:`analysis.cycles.pair_direction`'s answer for each trigger."""
+    answered = reason == 0
+    eligible = t_day + k_days <= end_day
+    n_eligible = int(eligible.sum())
+    n_followed = int((eligible & answered & (follow <= k_days)).sum())
+    intervals = follow[answered]
+    return (n_followed / n_eligible if n_eligible else np.nan, float(np.median(intervals)) if len(intervals) else np.nan,
+            n_eligible, n_followed)
+
+
+def _copies(group: Group, shifts: list[int], *, band: int, start_day: int, span_days: int) -> Group:
+    """One copy of ``group`` per draw, as one group in event order: copy ``j`` has its dates
+    shifted ``shifts[j]`` days later, wrapping around the ``span_days`` days from ``start_day``
+    (the circular shift; 0 leaves it as it is), and is then moved ``j * band`` days later, so
+    that draws pair in one call without meeting each other.
+
+    A shift rotates a group: days ascend, so the events that wrap are its last ones, and they
+    become its first. Times of day move with their dates: each key keeps its place in its day.
+    """
+    n = len(group)
+    moved = group.day - start_day + np.asarray(shifts, dtype=np.int64)[:, None]  # draws x events
+    wrapped = (moved >= span_days).sum(axis=1)
+    idx = (np.arange(n)[None, :] + (n - wrapped)[:, None]) % n
+    day = start_day + np.take_along_axis(moved, idx, axis=1) % span_days
+    key = group.key[idx] + (day - group.day[idx]) * _SLOT
+    offset = (np.arange(len(shifts), dtype=np.int64) * band)[:, None]
+    flat = idx.ravel()
+    return Group(pos=group.pos[flat], day=(day + offset).ravel(), key=(key + offset * _SLOT).ravel(),
+                 timed=group.timed[flat], located=group.located[flat], xyz=group.xyz[flat] if len(group.xyz) else group.xyz)
+
+
+class _Directions:
+    """The groups each direction pairs: side s's triggers against the other sides' eligible answers."""
+
+    def __init__(self, inp: PairingInput, rule: ResponseRule, k_days: int):
+        self.sides, self.rule, self.k_days = inp.sides, rule, k_days
+        self.end_day = inp.end_day
+        self.triggers = {s: Group.of(inp, (inp.side == i) & inp.trigger) for i, s in enumerate(inp.sides)}
+        self.answers = {s: Group.of(inp, (inp.side != i) & inp.response) for i, s in enumerate(inp.sides)}
+
+    def observed(self) -> dict[str, tuple[float, float, int, int]]:
+        """Per trigger side, the statistics of :func:`_direction_stats` on the events as they are."""
+        out = {}
+        for s in self.sides:
+            t = self.triggers[s]
+            _, follow, reason, _ = pair_direction(t, self.answers[s], self.rule.window(s), self.end_day, self.rule)
+            out[s] = _direction_stats(t.day, follow, reason, self.k_days, self.end_day)
+        return out
+
+    def shifted(self, shift_side: str, shifts: np.ndarray, *, start_day: int, span_days: int,
+                chunk_events: int = 2_000_000) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per trigger side, the response ratio and the median interval of every draw, with
+        ``shift_side``'s events shifted by each of ``shifts`` around the span.
+
+        Draws are paired in chunks: the copies of a chunk are stacked on one time line, far
+        enough apart (``span_days`` plus the window) that no answer crosses from one to the
+        next, and paired in one call; a chunk holds at most about ``chunk_events`` events, so
+        memory grows with the events, not with the draws.
+        """
+        out = {}
+        for s in self.sides:
+            t, c = self.triggers[s], self.answers[s]
+            window = self.rule.window(s)
+            band = span_days + window + 1
+            per_chunk = max(1, chunk_events // max(len(t) + len(c), 1))
+            ratio, median = np.full(len(shifts), np.nan), np.full(len(shifts), np.nan)
+            for lo in range(0, len(shifts), per_chunk):
+                chunk = shifts[lo:lo + per_chunk].tolist()
+                spread = dict(band=band, start_day=start_day, span_days=span_days)
+                fixed = [0] * len(chunk)
+                ts = _copies(t, chunk if s == shift_side else fixed, **spread)
+                cs = _copies(c, fixed if s == shift_side else chunk, **spread)
+                end = self.end_day + np.repeat(np.arange(len(chunk), dtype=np.int64) * band, len(t))
+                _, follow, reason, _ = pair_direction(ts, cs, window, end, self.rule)
+                # each draw's triggers are one row: statistics row by row
+                shape = (len(chunk), len(t))
+                t_day = (ts.day - np.repeat(np.arange(len(chunk), dtype=np.int64) * band, len(t))).reshape(shape)
+                follow, answered = follow.reshape(shape), (reason == 0).reshape(shape)
+                eligible = t_day + self.k_days <= self.end_day
+                n_eligible = eligible.sum(axis=1)
+                followed = (eligible & answered & (follow <= self.k_days)).sum(axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ratio[lo:lo + len(chunk)] = np.where(n_eligible > 0, followed / n_eligible, np.nan)
+                with warnings.catch_warnings():  # a draw with no answered trigger has no median
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    median[lo:lo + len(chunk)] = np.nanmedian(np.where(answered, follow, np.nan), axis=1) if len(t) else np.nan
+            out[s] = (ratio, median)
+        return out
 
 
 def response_ratio(events: pd.DataFrame, rule: ResponseRule, *, k_days: int = 7, **columns) -> pd.DataFrame:
@@ -91,7 +166,7 @@ def response_ratio(events: pd.DataFrame, rule: ResponseRule, *, k_days: int = 7,
     """
     inp = prepare_events(events, rule, **columns)
     _check_horizon(rule, inp.sides, k_days)
-    stats = _statistics(inp, pair_events(inp, rule), k_days)
+    stats = _Directions(inp, rule, k_days).observed()
     return pd.DataFrame([
         {"direction": _direction(s, inp.sides), "from_side": s, "k_days": k_days, "triggers": n, "followed": f, "ratio": r}
         for s, (r, _, n, f) in stats.items()
@@ -178,14 +253,11 @@ def permutation_test(
     rng = np.random.default_rng(seed)
     shifts = rng.integers(1, span, size=n_draws)
 
-    observed = _statistics(inp, pair_events(inp, rule), k_days)
-    ratios = np.full((n_draws, 2), np.nan)
-    medians = np.full((n_draws, 2), np.nan)
-    for i, shift in enumerate(shifts.tolist()):
-        moved = inp.shifted(shift_side, shift, start_day=start, span_days=span)
-        stats = _statistics(moved, pair_events(moved, rule), k_days)
-        for j, s in enumerate(inp.sides):
-            ratios[i, j], medians[i, j] = stats[s][0], stats[s][1]
+    directions = _Directions(inp, rule, k_days)
+    observed = directions.observed()
+    null = directions.shifted(shift_side, shifts, start_day=start, span_days=span)
+    ratios = np.column_stack([null[s][0] for s in inp.sides])
+    medians = np.column_stack([null[s][1] for s in inp.sides])
 
     summary, null_rows = [], []
     for j, s in enumerate(inp.sides):
