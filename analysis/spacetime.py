@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycles import prepare_events
-from analysis.geo import Cubes, batches, chord_km
+from analysis.geo import Cubes, batches, chord_km, xyz_km
 from analysis.response import ResponseRule
 
 __all__ = ["REDRAWS", "OPTIONS", "SPACETIME_COLUMNS", "check_options", "knox_test"]
@@ -234,8 +234,8 @@ def knox_test(
         unplaced = int((a & ~inp.located).sum() + (b & ~inp.located).sum())
         a &= inp.located
         b &= inp.located
-        a_day, a_xyz = inp.day[a], inp.xyz[a]
-        b_day, b_xyz = inp.day[b], inp.xyz[b]  # in event order: days ascending
+        a_day, a_xyz = inp.day[a], xyz_km(inp.lat[a], inp.lon[a])
+        b_day, b_xyz = inp.day[b], xyz_km(inp.lat[b], inp.lon[b])  # in event order: days ascending
         counter = _PairCounter(a_xyz, b_day, b_xyz, d_edges, t_edges, first_day=start, budget=pair_budget)
         observed = counter.counts(a_day)
         draws = np.empty((n_draws, *observed.shape), dtype=np.int64)
