@@ -336,7 +336,7 @@ def test_binned_response_curve_by_hand():
     row = curve.loc[("A", "0 L0")]  # a5: one trigger, not answered
     assert (row["triggers"], row["answered"], row["share_answered"]) == (1, 0, 0.0)
     np.testing.assert_allclose(row["share_high"], 0.793451, atol=1e-6)  # Wilson upper bound of 0/1: z^2 / (1 + z^2)
-    assert row["share_escalate"] != row["share_escalate"]  # no labelled answer: NaN
+    assert pd.isna(row["share_escalate"])  # no labelled answer
     assert curve.loc[("A", "1 L1"), "share_escalate"] == 0.5 and curve.loc[("A", "1 L1"), "share_match"] == 0.5
 
 
