@@ -174,3 +174,32 @@ def test_panel_is_not_modified():
     before = panel.copy()
     interrupted_time_series(panel, {"x": START + pd.Timedelta(days=400)}, n_placebos=19, seed=1)
     pd.testing.assert_frame_equal(panel, before)
+
+
+def test_interrupted_series_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    days = 3 * 365
+    t = np.arange(days) - 366
+    panel = panel_of({"A": np.where(t > 0, 1.0, 2.0)}, days=days, seed=11)
+    named = START + pd.Timedelta(days=366)
+    result = interrupted_time_series(panel, {"drop": named}, n_placebos=0)
+    fig = plots.interrupted_series(result.fitted, name="drop", side="A", freq=None)
+    ax = fig.axes[0]
+    window = result.fitted.loc[result.fitted["side"] == "A"]
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], window["observed"])  # every day's count
+    dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    # the counterfactual runs over the 90 days after only
+    assert len(dashed) == 1 and len(dashed[0].get_xdata()) == 90
+    vertical = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert pd.Timestamp(vertical[0].get_xdata()[0]) == named
+    with pytest.raises(ValueError, match="no rows for 'drop' and side 'B'"):
+        plots.interrupted_series(result.fitted, name="drop", side="B")
+    weekly = plots.interrupted_series(result.fitted, name="drop", side="A")  # weekly averages draw too
+    assert weekly.axes[0].get_legend() is not None
+    plt.close("all")

@@ -398,3 +398,51 @@ def test_real_spec_ladder_on_the_curated_events():
     assert fired == {r.name for r in ladder_from_spec(spec).rules}
     # Tower 22 (28 Jan 2024): three US soldiers killed -> the top level
     assert placed.set_index("event_id").loc["usi-2024-01-28-4", "severity_reason"] == "rule 'US personnel killed'"
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+
+def test_episode_levels_figure_draws_known_and_unknown_levels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    events = answer_pairs()  # ranks a1 1, b1 1, a2 1, b2 3, a3 3, b3 1, a4 2, b4 unknown, a5 0
+    fig = plots.episode_levels(events, sides=["A", "B"], start="2020-01-02", end="2020-01-17", labels={"A": "side A"})
+    ax = fig.axes[0]
+    points = [c.get_offsets() for c in ax.collections]
+    # A from 2 to 17 Jan: a1, a2, a3 at levels 1, 1, 3; B: b1, b2, b3 at 1, 3, 1 (b4 is on the 23rd: outside)
+    assert [list(p[:, 1]) for p in points] == [[1, 1, 3], [1, 3, 1]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["unknown", "0 L0", "1 L1", "2 L2", "3 L3", "4 L4"]
+    fig = plots.episode_levels(events, sides=["A", "B"], start="2020-01-20", end="2020-01-28")
+    unknown = [c for c in fig.axes[0].collections if "unknown" in c.get_label()]
+    assert len(unknown) == 1 and list(unknown[0].get_offsets()[:, 1]) == [-1.0]  # b4
+    plt.close("all")
+
+
+def test_response_curves_figure_draws_bins_and_model_lines():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    events = graded_exchanges(days=20000, base_rate=(0.01, 0.01), start="2000-01-01", seed=3)
+    ladder = parse_ladder({"score": "level", "levels": ["L0", *({"name": f"L{k}", "from": k} for k in range(1, 5))]}, origin="sim")
+    placed = assign_severity(events, ladder)
+    answers = label_answers(build_cycles(placed, window_days=1, study_end=events["date"].max()), placed)
+    curve, models = response_curve(answers), response_models(answers)
+    fig = plots.response_curves(curve, models.predictions, labels={"A": "side A"})
+    left, right = fig.axes
+    # the first line of each panel is side A's model curve, through the predictions
+    a_pred = models.predictions.loc[models.predictions["trigger_side"] == "A"]
+    model_lines = [ln for ln in left.lines if len(ln.get_xdata()) == 5 and ln.get_linestyle() == "-"]
+    assert any(np.allclose(ln.get_ydata(), a_pred["p_answered"]) for ln in model_lines)
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["after side A", "after B"]
+    assert [t.get_text() for t in right.get_yticklabels()] == ["0 L0", "1 L1", "2 L2", "3 L3", "4 L4"]
+    plt.close("all")
