@@ -37,7 +37,7 @@ Placebo dates (in-time placebos; Abadie, Diamond & Hainmueller 2015)
     Placebo windows overlap one another, so the placebos are worth fewer independent draws
     than their number: the p-value is approximate, and anti-conservative when the eligible
     days hold only a few non-overlapping windows (``independent_windows``). Simulated
-    Poisson series with no effect and 90-day segments gave p <= 0.05 in 7% of 400 panels of
+    Poisson series with no effect and 90-day segments gave p <= 0.05 in 7.5% of 400 panels of
     720 days and in 5.25% of 400 panels of 3,000 days (39 placebos each).
 
 References
