@@ -20,11 +20,13 @@ Model and errors
     maximum likelihood; standard errors are heteroskedasticity- and autocorrelation-
     consistent (Newey & West 1987, Bartlett kernel, ``hac_lags`` days), so neither
     overdispersion nor serial correlation of the daily counts narrows the intervals.
-Empty segments
+Sparse segments
     When a segment has no event at all the level change is not finite (the maximum
     likelihood estimate of ``b2`` is -infinity when the "after" segment is empty, +infinity
-    when the "before" one is): the row says so (``level_change`` 0 or infinity, no interval)
-    and a :class:`EmptySegmentWarning` is raised.
+    when the "before" one is): the row says so (``level_change`` 0 or infinity, no interval).
+    When a segment's few events sit so that its slope runs off to infinity (one event, on the
+    segment's first or last day), no finite estimate exists: the row has none. Either way a
+    :class:`SparseSegmentWarning` is raised.
 Placebo dates (in-time placebos; Abadie, Diamond & Hainmueller 2015)
     The same model, on the same side's series, at ``n_placebos`` days drawn at random (seeded)
     among the days whose whole window lies in the panel and that are more than
@@ -33,7 +35,8 @@ Placebo dates (in-time placebos; Abadie, Diamond & Hainmueller 2015)
     change is ``(1 + #placebos with |b2| >= |b2 observed|) / (1 + #placebos)``; one-sided with
     ``alternative="less"`` (a drop: placebos with ``b2 <= b2 observed``) or ``"greater"``.
     A placebo window with an empty segment counts with an infinite ``b2`` of its sign; one
-    with no event at all has no estimate and is left out (counted in ``placebos_empty``).
+    with no event at all, or without a finite estimate, is left out (counted in
+    ``placebos_no_estimate``).
     Placebo windows overlap one another, so the placebos are worth fewer independent draws
     than their number: the p-value is approximate, and anti-conservative when the eligible
     days hold only a few non-overlapping windows (``independent_windows``). Simulated
@@ -61,14 +64,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["EmptySegmentWarning", "FAMILIES", "ITSResult", "PlaceboWarning", "interrupted_time_series", "segmented_regression"]
+__all__ = ["SparseSegmentWarning", "FAMILIES", "ITSResult", "PlaceboWarning", "interrupted_time_series", "segmented_regression"]
 
 FAMILIES = ("poisson", "negbin")
 ALTERNATIVES = ("two-sided", "less", "greater")
 
 
-class EmptySegmentWarning(UserWarning):
-    """A segment of an interrupted time series has no event: its level change is not finite."""
+class SparseSegmentWarning(UserWarning):
+    """A segment of an interrupted time series is empty, or so sparse that the segmented model
+    has no finite estimate: its level change is infinite or not estimable."""
 
 
 class PlaceboWarning(UserWarning):
@@ -86,7 +90,7 @@ class ITSResult(NamedTuple):
         (rate ratio per day before), ``level_change`` (rate ratio) with ``level_low``,
         ``level_high`` and the HAC ``level_p``, ``slope_change`` (rate ratio per day) with
         ``slope_low``, ``slope_high``, ``slope_p``, ``alpha_nb`` (the NB2 dispersion, NaN for
-        Poisson), ``hac_lags``, ``placebos`` (used), ``placebos_empty``, ``placebo_p``,
+        Poisson), ``hac_lags``, ``placebos`` (used), ``placebos_no_estimate``, ``placebo_p``,
         ``alternative``, ``independent_windows`` (eligible placebo days / window length:
         about how many non-overlapping windows the placebos are drawn from).
     fitted : DataFrame
@@ -112,18 +116,24 @@ def _design(t: np.ndarray, dates: pd.DatetimeIndex | None) -> np.ndarray:
 
 
 def _poisson_coef(y: np.ndarray, X: np.ndarray, *, tol: float = 1e-10, max_iter: int = 100) -> np.ndarray | None:
-    """Poisson maximum likelihood by Newton-Raphson (the placebo fits' fast path).
+    """Poisson maximum likelihood by Newton-Raphson, with step halving.
 
     The same estimator as statsmodels' Poisson GLM (``tests/test_deterrence.py`` checks that
-    they agree); returns None when it does not converge, and the caller falls back to
-    statsmodels.
+    they agree), used for the placebo fits and to check that a finite estimate exists:
+    returns None when Newton's method does not converge, which on these designs means the
+    maximum likelihood estimate runs off to infinity (e.g. a segment whose only event falls
+    on its first or last day). statsmodels' IRLS stops on the deviance there and returns
+    large finite numbers instead.
     """
     beta = np.zeros(X.shape[1])
     beta[0] = np.log(max(y.mean(), 1e-10))
     loglik = np.sum(y * (X @ beta) - np.exp(X @ beta))
     for _ in range(max_iter):
         mu = np.exp(X @ beta)
-        step = np.linalg.solve((X * mu[:, None]).T @ X, X.T @ (y - mu))
+        try:
+            step = np.linalg.solve((X * mu[:, None]).T @ X, X.T @ (y - mu))
+        except np.linalg.LinAlgError:  # the information matrix degenerates as the estimate runs off
+            return None
         for _ in range(30):  # step halving keeps the log-likelihood rising
             trial = beta + step
             eta = X @ trial
@@ -137,17 +147,18 @@ def _poisson_coef(y: np.ndarray, X: np.ndarray, *, tol: float = 1e-10, max_iter:
     return None
 
 
-def _fit(y: np.ndarray, X: np.ndarray, family: str, cov: dict | None):
-    """Poisson GLM or NB2 by maximum likelihood; ``cov`` the statsmodels covariance options."""
+def _fit(y: np.ndarray, X: np.ndarray, family: str, cov: dict | None, *, start: np.ndarray):
+    """Poisson GLM or NB2 by maximum likelihood, from the Poisson estimate ``start``; ``cov``
+    the statsmodels covariance options."""
     import statsmodels.api as sm
 
     cov = cov or {}
+    if family == "poisson":
+        return sm.GLM(y, X, family=sm.families.Poisson()).fit(start_params=start, **cov)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter on near-empty windows; checked below
-        if family == "poisson":
-            return sm.GLM(y, X, family=sm.families.Poisson()).fit(**cov)
-        start = np.append(sm.GLM(y, X, family=sm.families.Poisson()).fit().params, 0.5)
-        return sm.NegativeBinomial(y, X, loglike_method="nb2").fit(start_params=start, disp=False, maxiter=200, **cov)
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # the line search may visit overflowing points
+        return sm.NegativeBinomial(y, X, loglike_method="nb2").fit(start_params=np.append(start, 0.5), disp=False,
+                                                                    maxiter=200, **cov)
 
 
 def segmented_regression(
@@ -183,8 +194,9 @@ def segmented_regression(
     -------
     dict
         ``coef_level``, ``coef_slope``, ``coef_trend`` and, unless ``coef_only``, their rate
-        ratios with intervals and p-values (see :class:`ITSResult`), ``alpha_nb``, ``params``
-        and ``empty`` (``"before"``, ``"after"``, ``"both"`` or ``""``).
+        ratios with intervals and p-values (see :class:`ITSResult`), ``alpha_nb``, ``params``,
+        ``empty`` (``"before"``, ``"after"``, ``"both"`` or ``""``) and ``finite`` (False when
+        no finite estimate exists; the estimates are then NaN).
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
@@ -197,21 +209,27 @@ def segmented_regression(
     before, after = y[t < 0].sum(), y[t > 0].sum()
     empty = "both" if before == 0 and after == 0 else ("before" if before == 0 else ("after" if after == 0 else ""))
     nan = float("nan")
-    out = {"coef_level": nan, "coef_slope": nan, "coef_trend": nan, "empty": empty, "alpha_nb": nan, "params": None}
+    out = {"coef_level": nan, "coef_slope": nan, "coef_trend": nan, "empty": empty, "finite": not empty, "alpha_nb": nan,
+           "params": None}
+    missing = {"level_change": nan, "level_low": nan, "level_high": nan, "level_p": nan, "slope_change": nan,
+               "slope_low": nan, "slope_high": nan, "slope_p": nan, "pre_trend": nan}
     if empty:
         out["coef_level"] = {"before": np.inf, "after": -np.inf, "both": nan}[empty]
         if not coef_only:
-            out.update(level_change=float(np.exp(out["coef_level"])), level_low=nan, level_high=nan, level_p=nan,
-                       slope_change=nan, slope_low=nan, slope_high=nan, slope_p=nan, pre_trend=nan)
+            out.update(missing, level_change=float(np.exp(out["coef_level"])))
         return out
     X = _design(t, dates)
+    mle = _poisson_coef(y, X)
+    if mle is None:  # no finite maximum likelihood estimate (see _poisson_coef)
+        out["finite"] = False
+        if not coef_only:
+            out.update(missing)
+        return out
     if coef_only and family == "poisson":
-        fast = _poisson_coef(y, X)
-        if fast is not None:
-            out.update(coef_trend=float(fast[1]), coef_level=float(fast[2]), coef_slope=float(fast[3]), params=fast)
-            return out
+        out.update(coef_trend=float(mle[1]), coef_level=float(mle[2]), coef_slope=float(mle[3]), params=mle)
+        return out
     cov = None if coef_only else {"cov_type": "HAC", "cov_kwds": {"maxlags": int(hac_lags)}}
-    fit = _fit(y, X, family, cov)
+    fit = _fit(y, X, family, cov, start=mle)
     params = np.asarray(fit.params)
     out.update(coef_trend=float(params[1]), coef_level=float(params[2]), coef_slope=float(params[3]), params=params)
     if family == "negbin":
@@ -219,7 +237,7 @@ def segmented_regression(
     if coef_only:
         return out
     z = stats.norm.ppf(1 - alpha / 2)
-    se = np.sqrt(np.diag(np.asarray(fit.cov_params())))
+    se = np.sqrt(np.clip(np.diag(np.asarray(fit.cov_params())), 0.0, None))  # rounding can leave -1e-19
     for name, j in (("level", 2), ("slope", 3)):
         out[f"{name}_change"] = float(np.exp(params[j]))
         out[f"{name}_low"] = float(np.exp(params[j] - z * se[j]))
@@ -305,7 +323,7 @@ def interrupted_time_series(
 
     Warns
     -----
-    EmptySegmentWarning
+    SparseSegmentWarning
         A segment of a named day's window has no event.
     PlaceboWarning
         Fewer eligible placebo dates than ``n_placebos`` (all are used), or fewer than 19
@@ -348,7 +366,10 @@ def interrupted_time_series(
             fit = segmented_regression(y, t, family=family, hac_lags=hac_lags, dates=dates, alpha=alpha)
             if fit["empty"]:
                 warnings.warn(f"{name} ({day.date()}), side {side!r}: no {outcome} in the {fit['empty']} segment(s); the level "
-                              "change is not finite", EmptySegmentWarning, stacklevel=2)
+                              "change is not finite", SparseSegmentWarning, stacklevel=2)
+            elif not fit["finite"]:
+                warnings.warn(f"{name} ({day.date()}), side {side!r}: the segmented model has no finite estimate (a segment's "
+                              f"few {outcome} sit at its end)", SparseSegmentWarning, stacklevel=2)
             row = {"name": name, "date": day, "side": side, "outcome": outcome, "family": family,
                    "days_before": int((t < 0).sum()), "days_after": int((t > 0).sum()),
                    "events_before": float(y[t < 0].sum()), "events_after": float(y[t > 0].sum())}
@@ -389,7 +410,7 @@ def interrupted_time_series(
             if n_placebos and len(usable) < 19:
                 warnings.warn(f"{name}, side {side!r}: {len(usable)} usable placebo fits; the placebo p-value cannot go below "
                               f"{1 / (1 + len(usable)):.3f}", PlaceboWarning, stacklevel=2)
-            row.update(placebos=len(usable), placebos_empty=int(np.isnan(coefs).sum()), placebo_p=p_value, alternative=alternative,
+            row.update(placebos=len(usable), placebos_no_estimate=int(np.isnan(coefs).sum()), placebo_p=p_value, alternative=alternative,
                        independent_windows=len(candidates) / (before_days + after_days + 1))
             rows.append(row)
 
@@ -404,7 +425,7 @@ def interrupted_time_series(
     summary = pd.DataFrame(rows, columns=["name", "date", "side", "outcome", "family", "days_before", "days_after", "events_before",
                                           "events_after", "pre_trend", "level_change", "level_low", "level_high", "level_p",
                                           "slope_change", "slope_low", "slope_high", "slope_p", "alpha_nb", "hac_lags", "placebos",
-                                          "placebos_empty", "placebo_p", "alternative", "independent_windows"])
+                                          "placebos_no_estimate", "placebo_p", "alternative", "independent_windows"])
     summary = summary.astype({"name": "string", "side": "string", "date": "datetime64[ns]"})
     fitted = (pd.concat(fitted_rows, ignore_index=True) if fitted_rows else
               pd.DataFrame(columns=["name", "side", "date", "t", "segment", "observed", "fitted", "counterfactual"]))

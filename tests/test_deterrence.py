@@ -6,7 +6,7 @@ import pytest
 import statsmodels.api as sm
 
 from analysis.deterrence import (
-    EmptySegmentWarning,
+    SparseSegmentWarning,
     PlaceboWarning,
     _design,
     _poisson_coef,
@@ -28,6 +28,7 @@ def panel_of(rates_by_side, *, days, seed=0):
     return pd.concat(frames, ignore_index=True).sort_values(["date", "side"], kind="stable").reset_index(drop=True)
 
 
+@pytest.mark.filterwarnings("ignore:Perfect separation or prediction:statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
 def test_noiseless_series_gives_back_its_parameters():
     # log E[y] = 1.0 + 0.002 t - 0.7 post - 0.004 t post, t = -90..-1, 1..90
     t = np.r_[np.arange(-90, 0), np.arange(1, 91)]
@@ -106,12 +107,33 @@ def test_empty_after_segment_is_an_infinite_drop():
     days = 720
     t = np.arange(days) - 360
     panel = panel_of({"A": np.where((t > 0) & (t <= 90), 0.0, 1.0)}, days=days, seed=1)
-    with pytest.warns(EmptySegmentWarning, match="no events in the after segment"):
+    with pytest.warns(SparseSegmentWarning, match="no events in the after segment"):
         result = interrupted_time_series(panel, {"stop": START + pd.Timedelta(days=360)}, n_placebos=39, seed=0)
     row = result.summary.iloc[0]
     assert row["level_change"] == 0.0 and np.isnan(row["level_low"])
     # no placebo window of a rate-1 series is empty: only the observed one is this extreme
     assert row["placebo_p"] == pytest.approx(1 / 40) and row["events_after"] == 0
+
+
+def test_a_lone_event_at_a_segment_end_has_no_finite_estimate():
+    # after the named day: no event for 29 days, then one on day 30. The "after" segment's
+    # likelihood grows without bound as its slope rises (all its mass on the last day)
+    t = np.r_[np.arange(-30, 0), np.arange(1, 31)]
+    y = np.where(t < 0, 1.0, 0.0)
+    y[-1] = 1.0
+    fit = segmented_regression(y, t)
+    assert not fit["finite"] and np.isnan(fit["level_change"]) and np.isnan(fit["level_low"])
+    # one event in the middle of the segment: a finite estimate, a drop
+    y = np.where(t < 0, 1.0, 0.0)
+    y[t == 15] = 1.0
+    fit = segmented_regression(y, t)
+    assert fit["finite"] and fit["level_change"] < 1
+    panel = pd.DataFrame({"date": pd.date_range(START, periods=61), "side": "A", "events": np.insert(np.where(t < 0, 1, 0), 30, 0)})
+    panel.loc[60, "events"] = 1
+    with pytest.warns(SparseSegmentWarning, match="no finite estimate"):
+        row = interrupted_time_series(panel, {"x": START + pd.Timedelta(days=30)}, before_days=30, after_days=30,
+                                      n_placebos=0).summary.iloc[0]
+    assert np.isnan(row["level_change"]) and np.isnan(row["placebo_p"])
 
 
 def test_one_sided_placebo_p():
@@ -153,8 +175,13 @@ def test_placebos_are_seeded_and_kept_away_from_named_days():
 
 def test_few_placebo_dates_warn():
     panel = panel_of({"A": 1.0}, days=400, seed=0)
-    with pytest.warns(PlaceboWarning, match="placebo dates are eligible"):
+    # days 90..309 fit a whole window, but all are within 180 days of day 200
+    with pytest.warns(PlaceboWarning) as record:
         interrupted_time_series(panel, {"x": START + pd.Timedelta(days=200)}, n_placebos=199)
+    assert [str(w.message) for w in record] == [
+        "x, side 'A': only 0 placebo dates are eligible (asked for 199)",
+        "x, side 'A': 0 usable placebo fits; the placebo p-value cannot go below 1.000",
+    ]
 
 
 def test_panel_errors_are_plain():
