@@ -86,7 +86,8 @@ class ITSResult(NamedTuple):
     ----------
     summary : DataFrame
         One row per named day x side: ``name``, ``date``, ``side``, ``outcome``, ``family``,
-        ``days_before``, ``days_after``, ``events_before``, ``events_after``, ``pre_trend``
+        ``days_before``, ``days_after``, ``events_before``, ``events_after``, ``sparse`` (a
+        segment has fewer than ``min_segment_events``), ``pre_trend``
         (rate ratio per day before), ``level_change`` (rate ratio) with ``level_low``,
         ``level_high`` and the HAC ``level_p``, ``slope_change`` (rate ratio per day) with
         ``slope_low``, ``slope_high``, ``slope_p``, ``alpha_nb`` (the NB2 dispersion, NaN for
@@ -152,11 +153,16 @@ def _fit(y: np.ndarray, X: np.ndarray, family: str, cov: dict | None, *, start: 
     the statsmodels covariance options."""
     import statsmodels.api as sm
 
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+
     cov = cov or {}
     if family == "poisson":
         return sm.GLM(y, X, family=sm.families.Poisson()).fit(start_params=start, **cov)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)  # the line search may visit overflowing points
+        # the line search may visit overflowing points; convergence is checked by the caller
+        # (mle_retvals), which turns a failure into a SparseSegmentWarning or a missing placebo
+        for category in (RuntimeWarning, ConvergenceWarning, HessianInversionWarning):
+            warnings.simplefilter("ignore", category=category)
         return sm.NegativeBinomial(y, X, loglike_method="nb2").fit(start_params=np.append(start, 0.5), disp=False,
                                                                     maxiter=200, **cov)
 
@@ -230,6 +236,11 @@ def segmented_regression(
         return out
     cov = None if coef_only else {"cov_type": "HAC", "cov_kwds": {"maxlags": int(hac_lags)}}
     fit = _fit(y, X, family, cov, start=mle)
+    if family == "negbin" and not fit.mle_retvals.get("converged", False):
+        out["finite"] = False  # the NB2 likelihood has no interior maximum here (e.g. alpha -> 0)
+        if not coef_only:
+            out.update(missing)
+        return out
     params = np.asarray(fit.params)
     out.update(coef_trend=float(params[1]), coef_level=float(params[2]), coef_slope=float(params[3]), params=params)
     if family == "negbin":
@@ -277,6 +288,7 @@ def interrupted_time_series(
     n_placebos: int = 199,
     placebo_exclusion_days: int | None = None,
     alternative: str = "two-sided",
+    min_segment_events: int = 5,
     seed: int = 0,
     alpha: float = 0.05,
     side_col: str = "side",
@@ -311,6 +323,9 @@ def interrupted_time_series(
         ``before_days + after_days``, so no placebo window shares a day with a named day's).
     alternative : {"two-sided", "less", "greater"}
         Of the placebo p-value (``"less"``: deterrence, a drop).
+    min_segment_events : int
+        A segment with fewer events is flagged ``sparse`` (with a warning): Wald intervals
+        from so few events mean little.
     seed : int
         Seed of the placebo draws (``numpy.random.default_rng``, one stream per side and named
         day).
@@ -324,7 +339,8 @@ def interrupted_time_series(
     Warns
     -----
     SparseSegmentWarning
-        A segment of a named day's window has no event.
+        A segment of a named day's window has no event, or fewer than
+        ``min_segment_events``, or the model has no finite estimate.
     PlaceboWarning
         Fewer eligible placebo dates than ``n_placebos`` (all are used), or fewer than 19
         (the p-value cannot reach 0.05).
@@ -368,11 +384,16 @@ def interrupted_time_series(
                 warnings.warn(f"{name} ({day.date()}), side {side!r}: no {outcome} in the {fit['empty']} segment(s); the level "
                               "change is not finite", SparseSegmentWarning, stacklevel=2)
             elif not fit["finite"]:
-                warnings.warn(f"{name} ({day.date()}), side {side!r}: the segmented model has no finite estimate (a segment's "
-                              f"few {outcome} sit at its end)", SparseSegmentWarning, stacklevel=2)
+                warnings.warn(f"{name} ({day.date()}), side {side!r}: the segmented {family} model has no finite estimate "
+                              f"(too few {outcome}, or they sit at a segment's end)", SparseSegmentWarning, stacklevel=2)
+            sparse = min(y[t < 0].sum(), y[t > 0].sum()) < min_segment_events
+            if sparse and not fit["empty"] and fit["finite"]:
+                warnings.warn(f"{name} ({day.date()}), side {side!r}: {y[t < 0].sum():g} {outcome} before and "
+                              f"{y[t > 0].sum():g} after; with fewer than {min_segment_events} in a segment the HAC interval "
+                              "is unreliable: read the placebo p-value", SparseSegmentWarning, stacklevel=2)
             row = {"name": name, "date": day, "side": side, "outcome": outcome, "family": family,
                    "days_before": int((t < 0).sum()), "days_after": int((t > 0).sum()),
-                   "events_before": float(y[t < 0].sum()), "events_after": float(y[t > 0].sum())}
+                   "events_before": float(y[t < 0].sum()), "events_after": float(y[t > 0].sum()), "sparse": bool(sparse)}
             for key in ("pre_trend", "level_change", "level_low", "level_high", "level_p", "slope_change", "slope_low",
                         "slope_high", "slope_p", "alpha_nb"):
                 row[key] = fit.get(key, np.nan)
@@ -423,7 +444,7 @@ def interrupted_time_series(
                                                  "segment": np.where(t < 0, "before", "after"), "observed": y,
                                                  "fitted": np.nan, "counterfactual": np.nan}))
     summary = pd.DataFrame(rows, columns=["name", "date", "side", "outcome", "family", "days_before", "days_after", "events_before",
-                                          "events_after", "pre_trend", "level_change", "level_low", "level_high", "level_p",
+                                          "events_after", "sparse", "pre_trend", "level_change", "level_low", "level_high", "level_p",
                                           "slope_change", "slope_low", "slope_high", "slope_p", "alpha_nb", "hac_lags", "placebos",
                                           "placebos_no_estimate", "placebo_p", "alternative", "independent_windows"])
     summary = summary.astype({"name": "string", "side": "string", "date": "datetime64[ns]"})

@@ -134,6 +134,13 @@ def test_a_lone_event_at_a_segment_end_has_no_finite_estimate():
         row = interrupted_time_series(panel, {"x": START + pd.Timedelta(days=30)}, before_days=30, after_days=30,
                                       n_placebos=0).summary.iloc[0]
     assert np.isnan(row["level_change"]) and np.isnan(row["placebo_p"])
+    # the lone event in the middle instead: an estimate, flagged sparse (1 < min_segment_events)
+    panel.loc[60, "events"] = 0
+    panel.loc[45, "events"] = 1
+    with pytest.warns(SparseSegmentWarning, match="30 events before and 1 after; with fewer than 5"):
+        row = interrupted_time_series(panel, {"x": START + pd.Timedelta(days=30)}, before_days=30, after_days=30,
+                                      n_placebos=0).summary.iloc[0]
+    assert row["sparse"] and row["level_change"] < 1
 
 
 def test_one_sided_placebo_p():
