@@ -578,6 +578,8 @@ def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None) 
 
 # --- escalation: severity ladder, response curves, deterrence (issue 15) ----------------------
 
+import textwrap  # noqa: E402  (level names are long: wrapped on the axes)
+
 __all__ += ["episode_levels", "interrupted_series", "response_curves"]
 
 
@@ -627,11 +629,13 @@ def episode_levels(
             ax.scatter(when[~known], np.full((~known).sum(), -1.0), facecolors="white", edgecolors=color, s=22, zorder=3,
                        label=f"{labels.get(side, side)}: level unknown ({(~known).sum()})")
     ax.set_yticks(range(-1, len(level_names)))
-    ax.set_yticklabels(["unknown", *level_names], fontsize=7)
+    ax.set_yticklabels(["unknown", *(textwrap.fill(n, 24) for n in level_names)], fontsize=7)
     ax.set_ylim(-1.6, len(level_names) - 0.4)
     ax.axhline(-0.5, color="0.8", linewidth=0.6)
     ax.set_xlim(pd.Timestamp(start) - pd.Timedelta(days=1), pd.Timestamp(end) + pd.Timedelta(days=1))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.tick_params(axis="x", labelsize=7)
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
@@ -663,7 +667,7 @@ def response_curves(
     labels, colors = dict(labels or {}), dict(colors or {})
     known = curve.loc[curve["trigger_rank"].notna()]
     level_names = [c for c in curve["trigger_level"].cat.categories if c != "unknown"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     sides = list(dict.fromkeys(known["trigger_side"]))
     for k, (side, fallback) in enumerate(zip(sides, _FALLBACK_COLORS)):
         color = colors.get(side) or fallback
@@ -685,12 +689,13 @@ def response_curves(
     left.set_ylim(-0.02, 1.02)
     left.set_ylabel("share answered within the window", fontsize=8)
     right.set_ylabel("level of the answer", fontsize=8)
+    wrapped = [textwrap.fill(n, 18) for n in level_names]
     right.set_yticks(range(len(level_names)))
-    right.set_yticklabels(level_names, fontsize=7)
+    right.set_yticklabels(wrapped, fontsize=7)
     right.set_ylim(-0.5, len(level_names) - 0.5)
     for ax in (left, right):
         ax.set_xticks(range(len(level_names)))
-        ax.set_xticklabels(level_names, fontsize=7, rotation=20, ha="right")
+        ax.set_xticklabels(wrapped, fontsize=6.5)
         ax.set_xlabel("level of the trigger", fontsize=8)
         for spine in ("right", "top"):
             ax.spines[spine].set_visible(False)
