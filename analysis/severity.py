@@ -88,6 +88,7 @@ __all__ = [
     "DEFAULT_SECTION",
     "ESCALATION_LABELS",
     "LADDER_KEYS",
+    "LEVEL_KEYS",
     "RULE_KEYS",
     "UNKNOWN",
     "Ladder",
@@ -517,79 +518,77 @@ def assign_severity(
         the key and the columns the events have.
     """
     _check_columns(events, ladder, side_col, kind_col)
-    n = len(events)
-    labels = np.array(ladder.labels, dtype=object)
     if ladder.rules:
-        low = np.full(n, -1, dtype=np.int64)  # highest level of a rule that holds
-        high = np.full(n, -1, dtype=np.int64)  # highest level of a rule that holds or might
-        reason = np.full(n, "", dtype=object)
-        doubt = np.full(n, "", dtype=object)  # the highest undecided rule above ``low``
-        doubt_level = np.full(n, -1, dtype=np.int64)
-        for rule in ladder.rules:  # most severe first
-            holds, fails, missing = _rule_state(rule, events, ladder, side_col, kind_col)
-            undecided = ~holds & ~fails
-            first_hold = holds & (low < 0)
-            reason = np.where(first_hold, f"rule {rule.name!r}", reason)
-            low = np.where(holds, np.maximum(low, rule.level), low)
-            high = np.where(holds | undecided, np.maximum(high, rule.level), high)
-            new_doubt = undecided & (doubt_level < 0) & (low < rule.level)
-            if new_doubt.any():
-                cols = _join_names([(c, m & new_doubt) for c, m in missing], n)
-                text = np.array([f"rule {rule.name!r} ({labels[rule.level]}) needs {c}" for c in cols[new_doubt]], dtype=object)
-                doubt[new_doubt] = text
-                doubt_level[new_doubt] = rule.level
-        known = (low >= 0) & (low == high)
-        rank = np.where(known, low, -1)
-        why = np.where(
-            known,
-            reason,
-            np.where(
-                (low < 0) & (high < 0),
-                "unknown: no rule of the ladder applies",
-                np.where(low >= 0, "unknown: at least " + labels[np.maximum(low, 0)].astype(object) + " by " + reason + "; ", "unknown: ")
-                + doubt,
-            ),
-        )
-        zero_note = _missing_as_zero_note(events, ladder, [c for r in ladder.rules for c in r.columns])
-        why = np.where(zero_note != "", why + zero_note, why)
-        score = _numeric(events, ladder.score, ladder) if ladder.score else None
+        rank, low, high, why = _place_by_rules(events, ladder, side_col, kind_col)
+        used = [c for r in ladder.rules for c in r.columns]
     else:
-        score = _numeric(events, ladder.score, ladder)
-        sign = 1.0 if ladder.more_severe == "higher" else -1.0
-        bounds = np.array([-np.inf if b is None else sign * b for b in ladder.bounds])
-        signed = sign * score
-        # the last level whose ``from`` the score reaches
-        idx = np.searchsorted(bounds, np.where(np.isnan(signed), -np.inf, signed), side="right") - 1
-        has = ~np.isnan(score)
-        below = has & (idx < 0)
-        rank = np.where(has & ~below, idx, -1)
-        known = rank >= 0
-        low = high = rank
-        op = ">=" if sign > 0 else "<="
-        shown = pd.Series(score).map(lambda v: f"{v:g}", na_action="ignore").to_numpy(dtype=object)
-        bound_text = np.array(["" if b is None else f" ({op} {b:g})" for b in ladder.bounds] + [""], dtype=object)
-        why = np.where(
-            known,
-            f"{ladder.score} = " + np.where(has, shown, "").astype(object) + bound_text[np.maximum(rank, 0)],
-            np.where(below, f"unknown: {ladder.score} = " + np.where(has, shown, "").astype(object)
-                     + " is beyond the least severe level's from", f"unknown: {ladder.score} missing"),
-        )
-        zero_note = _missing_as_zero_note(events, ladder, [ladder.score])
-        why = np.where(zero_note != "", why + zero_note, why)
-
+        rank, low, high, why = _place_by_score(events, ladder)
+        used = [ladder.score]
+    note = _missing_as_zero_note(events, ladder, used)
+    why = np.where(note != "", why + note, why)
+    known = rank >= 0
+    labels = np.array(ladder.labels, dtype=object)
     out = events.copy()
     out["severity_level"] = pd.Categorical(np.where(known, labels[np.maximum(rank, 0)], UNKNOWN), categories=list(ladder.categories))
-    out["severity_rank"] = pd.array(np.where(known, rank, 0), dtype="Int64")
-    out.loc[~known, "severity_rank"] = pd.NA
-    out["severity_low"] = pd.array(np.where(low >= 0, low, 0), dtype="Int64").copy()
-    out.loc[low < 0, "severity_low"] = pd.NA
-    out["severity_high"] = pd.array(np.where(high >= 0, high, 0), dtype="Int64").copy()
-    out.loc[(high < 0) | (low < 0), "severity_high"] = pd.NA
+    out["severity_rank"] = _int_or_missing(rank, ~known)
+    out["severity_low"] = _int_or_missing(low, low < 0)
+    out["severity_high"] = _int_or_missing(high, (high < 0) | (low < 0))
     out["severity_reason"] = pd.array(why.astype(str), dtype="string")
-    if score is not None:
-        out["severity_score"] = pd.array(score, dtype="Float64")
-        out.loc[np.isnan(score), "severity_score"] = pd.NA
+    if ladder.score:
+        score = _numeric(events, ladder.score, ladder)
+        out["severity_score"] = pd.arrays.FloatingArray(np.nan_to_num(score), np.isnan(score))
     return out
+
+
+def _int_or_missing(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), np.asarray(missing, dtype=bool))
+
+
+def _place_by_rules(events: pd.DataFrame, ladder: Ladder, side_col: str, kind_col: str) -> tuple[np.ndarray, ...]:
+    """Rank (-1 when unknown), bounds and reason of every event under a rules ladder."""
+    n = len(events)
+    labels = np.array(ladder.labels, dtype=object)
+    low = np.full(n, -1, dtype=np.int64)  # highest level of a rule that holds
+    high = np.full(n, -1, dtype=np.int64)  # highest level of a rule that holds or might
+    reason = np.full(n, "", dtype=object)  # the first rule that holds (the most severe)
+    doubt = np.full(n, "", dtype=object)  # the most severe undecided rule above ``low``
+    doubted = np.zeros(n, dtype=bool)
+    for rule in ladder.rules:  # most severe first
+        holds, fails, missing = _rule_state(rule, events, ladder, side_col, kind_col)
+        undecided = ~holds & ~fails
+        reason = np.where(holds & (low < 0), f"rule {rule.name!r}", reason)
+        low = np.where(holds, np.maximum(low, rule.level), low)
+        high = np.where(holds | undecided, np.maximum(high, rule.level), high)
+        new_doubt = undecided & ~doubted & (low < rule.level)
+        if new_doubt.any():
+            cols = _join_names([(c, m & new_doubt) for c, m in missing], n)
+            doubt[new_doubt] = [f"rule {rule.name!r} ({labels[rule.level]}) needs {c}" for c in cols[new_doubt]]
+            doubted |= new_doubt
+    known = (low >= 0) & (low == high)
+    at_least = np.where(low >= 0, "at least " + labels[np.maximum(low, 0)] + " by " + reason + "; ", "")
+    why = np.where(known, reason,
+                   np.where(high < 0, "unknown: no rule of the ladder applies", "unknown: " + at_least + doubt))
+    return np.where(known, low, -1), low, high, why
+
+
+def _place_by_score(events: pd.DataFrame, ladder: Ladder) -> tuple[np.ndarray, ...]:
+    """Rank (-1 when unknown), bounds and reason of every event under a score ladder."""
+    score = _numeric(events, ladder.score, ladder)
+    sign = 1.0 if ladder.more_severe == "higher" else -1.0
+    bounds = np.array([-np.inf if b is None else sign * b for b in ladder.bounds])
+    has = ~np.isnan(score)
+    # the last level whose ``from`` the score reaches (signed, so that higher is always worse)
+    idx = np.searchsorted(bounds, np.where(has, sign * score, -np.inf), side="right") - 1
+    below = has & (idx < 0)
+    rank = np.where(has & ~below, idx, -1)
+    op = ">=" if sign > 0 else "<="
+    shown = np.array([f"{v:g}" if ok else "" for v, ok in zip(score, has)], dtype=object)
+    bound_text = np.array(["" if b is None else f" ({op} {b:g})" for b in ladder.bounds], dtype=object)
+    name = ladder.score
+    why = np.where(rank >= 0, f"{name} = " + shown + bound_text[np.maximum(rank, 0)],
+                   np.where(below, f"unknown: {name} = " + shown + " is beyond the least severe level's from",
+                            f"unknown: {name} missing"))
+    return rank, rank, rank, why
 
 
 def _missing_as_zero_note(events: pd.DataFrame, ladder: Ladder, used: Sequence[str]) -> np.ndarray:
@@ -807,7 +806,10 @@ def response_curve(answers: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFram
             for what in ("escalate", "match", "de-escalate"):
                 row[f"share_{what}"] = float((labelled == what).mean()) if len(labelled) else np.nan
             rows.append(row)
-    out = pd.DataFrame(rows)
+    columns = ["trigger_side", "trigger_level", "trigger_rank", "triggers", "incomplete", "answered", "share_answered",
+               "share_low", "share_high", "answers_known", "mean_response_rank", "mean_low", "mean_high",
+               "share_escalate", "share_match", "share_de-escalate"]
+    out = pd.DataFrame(rows, columns=columns)
     if len(out):
         out["trigger_rank"] = out["trigger_rank"].astype("Int64")
         out["trigger_side"] = out["trigger_side"].astype("string")
