@@ -262,6 +262,19 @@ def segmented_regression(
     return out
 
 
+def _placebo_p(observed: float, placebos: np.ndarray, alternative: str) -> float:
+    """Empirical p-value of the observed level change among the placebos' (module notes)."""
+    if not len(placebos) or np.isnan(observed):
+        return float("nan")
+    if alternative == "two-sided":
+        extreme = np.abs(placebos) >= abs(observed)
+    elif alternative == "less":
+        extreme = placebos <= observed
+    else:
+        extreme = placebos >= observed
+    return (1 + int(extreme.sum())) / (1 + len(placebos))
+
+
 def _series(panel: pd.DataFrame, side: str, outcome: str, side_col: str, date_col: str) -> pd.Series:
     mine = panel.loc[panel[side_col] == side, [date_col, outcome]]
     series = pd.Series(mine[outcome].to_numpy(dtype=float), index=pd.to_datetime(mine[date_col]).dt.normalize()).sort_index()
@@ -354,7 +367,10 @@ def interrupted_time_series(
     absent = [c for c in (side_col, date_col, outcome) if c not in panel.columns]
     if absent:
         raise ValueError(f"panel has no {absent} column(s); columns are: {', '.join(map(str, panel.columns))}")
-    sides = list(sides) if sides is not None else sorted(panel[side_col].dropna().unique())
+    present = sorted(panel[side_col].dropna().unique())
+    sides = list(sides) if sides is not None else present
+    if unknown := [s for s in sides if s not in present]:
+        raise ValueError(f"panel has no side(s) {unknown}; its sides are {present}")
     exclusion = before_days + after_days if placebo_exclusion_days is None else int(placebo_exclusion_days)
     named_days = {name: pd.Timestamp(day).normalize() for name, day in at.items()}
     rows, fitted_rows, placebo_rows = [], [], []
@@ -417,17 +433,7 @@ def interrupted_time_series(
                 placebo_rows.append({"name": name, "side": side, "placebo_date": p_day, "coef_level": p_fit["coef_level"]})
             coefs = np.asarray(coefs, dtype=float)
             usable = coefs[~np.isnan(coefs)]
-            observed = fit["coef_level"]
-            if len(usable) and not np.isnan(observed):
-                if alternative == "two-sided":
-                    extreme = np.abs(usable) >= abs(observed)
-                elif alternative == "less":
-                    extreme = usable <= observed
-                else:
-                    extreme = usable >= observed
-                p_value = (1 + int(extreme.sum())) / (1 + len(usable))
-            else:
-                p_value = np.nan
+            p_value = _placebo_p(fit["coef_level"], usable, alternative)
             if n_placebos and len(usable) < 19:
                 warnings.warn(f"{name}, side {side!r}: {len(usable)} usable placebo fits; the placebo p-value cannot go below "
                               f"{1 / (1 + len(usable)):.3f}", PlaceboWarning, stacklevel=2)
@@ -435,14 +441,10 @@ def interrupted_time_series(
                        independent_windows=len(candidates) / (before_days + after_days + 1))
             rows.append(row)
 
-            if "fitted" in fit:
-                fitted_rows.append(pd.DataFrame({"name": name, "side": side, "date": series.index[window], "t": t,
-                                                 "segment": np.where(t < 0, "before", "after"), "observed": y,
-                                                 "fitted": fit["fitted"], "counterfactual": fit["counterfactual"]}))
-            else:
-                fitted_rows.append(pd.DataFrame({"name": name, "side": side, "date": series.index[window], "t": t,
-                                                 "segment": np.where(t < 0, "before", "after"), "observed": y,
-                                                 "fitted": np.nan, "counterfactual": np.nan}))
+            fitted_rows.append(pd.DataFrame({"name": name, "side": side, "date": series.index[window], "t": t,
+                                             "segment": np.where(t < 0, "before", "after"), "observed": y,
+                                             "fitted": fit.get("fitted", np.nan),
+                                             "counterfactual": fit.get("counterfactual", np.nan)}))
     summary = pd.DataFrame(rows, columns=["name", "date", "side", "outcome", "family", "days_before", "days_after", "events_before",
                                           "events_after", "sparse", "pre_trend", "level_change", "level_low", "level_high", "level_p",
                                           "slope_change", "slope_low", "slope_high", "slope_p", "alpha_nb", "hac_lags", "placebos",

@@ -197,6 +197,8 @@ def test_panel_errors_are_plain():
         interrupted_time_series(panel, {"x": "2030-01-01"}, n_placebos=0)
     with pytest.raises(ValueError, match="panel skips 1 days for side 'A'"):
         interrupted_time_series(panel.drop(index=5), {"x": START + pd.Timedelta(days=200)}, n_placebos=0)
+    with pytest.raises(ValueError, match=r"panel has no side\(s\) \['C'\]; its sides are \['A'\]"):
+        interrupted_time_series(panel, {"x": START + pd.Timedelta(days=200)}, sides=["C"])
     with pytest.raises(ValueError, match="family must be one of"):
         interrupted_time_series(panel, {"x": START + pd.Timedelta(days=200)}, family="logit")
     with pytest.raises(ValueError, match="panel has no \\['fatalities'\\] column"):
@@ -237,3 +239,17 @@ def test_interrupted_series_figure():
     weekly = plots.interrupted_series(result.fitted, name="drop", side="A")  # weekly averages draw too
     assert weekly.axes[0].get_legend() is not None
     plt.close("all")
+
+
+def test_placebo_p_by_hand():
+    from analysis.deterrence import _placebo_p
+
+    placebos = np.array([-2.0, 0.5, 1.5, -0.2, np.inf])
+    # |b| >= 1: -2, 1.5, inf -> (1 + 3) / (1 + 5)
+    assert _placebo_p(-1.0, placebos, "two-sided") == pytest.approx(4 / 6)
+    # b <= -1: -2 -> 2 / 6 ; b >= -1: 0.5, 1.5, -0.2, inf -> 5 / 6
+    assert _placebo_p(-1.0, placebos, "less") == pytest.approx(2 / 6)
+    assert _placebo_p(-1.0, placebos, "greater") == pytest.approx(5 / 6)
+    # an empty "after" segment (-inf) is matched only by placebos as extreme
+    assert _placebo_p(-np.inf, placebos, "two-sided") == pytest.approx(2 / 6)
+    assert np.isnan(_placebo_p(np.nan, placebos, "two-sided")) and np.isnan(_placebo_p(-1.0, np.array([]), "less"))
