@@ -287,3 +287,139 @@ def pause_enders_at_least(
             row[f"share_{who}"] = row[f"ended_by_{who}"] / row["pauses"] if row["pauses"] else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --- the severity trajectory of each episode (issue 15) ---------------------------------------
+
+ESCALATED = "escalation"
+DE_ESCALATED = "de-escalation"
+NO_CHANGE = "no change"
+
+__all__ += ["episode_severity"]
+
+
+def episode_severity(
+    episode_table: pd.DataFrame,
+    events: pd.DataFrame,
+    *,
+    sides: Sequence[str],
+    side_col: str = "side",
+    date_col: str = "date",
+    rank_col: str = "severity_rank",
+    level_col: str = "severity_level",
+) -> pd.DataFrame:
+    """The severity trajectory of each episode: first, peak and last level, who escalated first.
+
+    Levels come from :func:`analysis.severity.assign_severity`. They are read per day: a side's
+    level on a day is the highest known level of its events that day, and the episode's level
+    on a day the higher of the two sides'. Events of unknown level are left out of the
+    trajectory and counted (``events_unknown``); ``trajectory_complete`` says whether there
+    were none.
+
+    First, peak, last
+        The episode's level on its first and last day with a known level, and its highest.
+    Who escalated first (Abrahams, Berman, Khadka, Klor & Powell 2020)
+        The first side whose level on a day exceeds every level of the episode's earlier days
+        (``"both"`` when both sides do on the same day; ``"none"`` when the episode never rises
+        above its first day).
+    Ended after
+        The direction of the episode's last change of level from one day to the next:
+        ``"escalation"``, ``"de-escalation"``, or ``"no change"`` when the level never changed.
+
+    Parameters
+    ----------
+    episode_table : DataFrame
+        Output of :func:`episodes` over the same events (``episode_id``, ``start_date``,
+        ``end_date``). Each event belongs to the episode whose days span its date.
+    events : DataFrame
+        Events with ``severity_rank`` and ``severity_level``; rows of other sides are ignored.
+        Not modified.
+    sides : sequence of two str
+
+    Returns
+    -------
+    DataFrame
+        One row per episode: ``episode_id``, ``events_known``, ``events_unknown``,
+        ``trajectory_complete``, ``first_rank``, ``peak_rank``, ``last_rank`` (Int64, missing
+        when no event of the episode has a known level) and their labels ``first_level``,
+        ``peak_level``, ``last_level``, ``peak_rank_<side>`` for each side, ``peak_side`` (who
+        first reached the peak: a side or ``"both"``), ``escalated_first``,
+        ``first_escalation_date`` and ``ended_after``.
+    """
+    if len(sides) != 2:
+        raise ValueError(f"episodes need exactly two sides, got {list(sides)}; group the others in the dyad spec")
+    absent = [c for c in (side_col, date_col, rank_col, level_col) if c not in events.columns]
+    if absent:
+        raise ValueError(f"events has no {absent} column(s) (place them with analysis.severity.assign_severity first); "
+                         f"columns are: {', '.join(map(str, events.columns))}")
+    a, b = sides
+    labels = [c for c in events[level_col].cat.categories if c != "unknown"] if hasattr(events[level_col], "cat") else None
+    sided = events.loc[events[side_col].isin([a, b]), [side_col, date_col, rank_col]]
+    day = pd.to_datetime(sided[date_col]).dt.normalize().to_numpy(dtype="datetime64[ns]")
+    starts = episode_table["start_date"].to_numpy(dtype="datetime64[ns]")
+    ends = episode_table["end_date"].to_numpy(dtype="datetime64[ns]")
+    pos = np.searchsorted(starts, day, side="right") - 1
+    inside = (pos >= 0) & (day <= ends[np.maximum(pos, 0)])
+    if not inside.all():
+        raise ValueError(f"{int((~inside).sum())} events fall in no episode: build episode_table from the same events")
+    frame = pd.DataFrame({"episode": episode_table["episode_id"].to_numpy()[pos], "date": day,
+                          "side": sided[side_col].astype(str).to_numpy(),
+                          "rank": sided[rank_col].astype("Float64").to_numpy(dtype=float, na_value=np.nan)})
+    unknown = frame.groupby("episode")["rank"].apply(lambda r: int(r.isna().sum()))
+    known = frame.loc[frame["rank"].notna()]
+    per_day = known.pivot_table(index=["episode", "date"], columns="side", values="rank", aggfunc="max")
+    per_day = per_day.reindex(columns=[a, b])
+
+    rows = []
+    for episode_id in episode_table["episode_id"]:
+        row = {"episode_id": episode_id, "events_known": 0, "events_unknown": int(unknown.get(episode_id, 0))}
+        days = per_day.loc[episode_id] if episode_id in per_day.index.get_level_values(0) else None
+        if days is None or days.empty:
+            row.update({"first_rank": pd.NA, "peak_rank": pd.NA, "last_rank": pd.NA, f"peak_rank_{a}": pd.NA,
+                        f"peak_rank_{b}": pd.NA, "peak_side": pd.NA, "escalated_first": pd.NA,
+                        "first_escalation_date": pd.NaT, "ended_after": pd.NA})
+            rows.append(row)
+            continue
+        row["events_known"] = int((known["episode"] == episode_id).sum())
+        ra, rb = days[a].to_numpy(dtype=float), days[b].to_numpy(dtype=float)
+        level = np.fmax(ra, rb)
+        peak = np.nanmax(level)
+        at_peak = np.flatnonzero(level == peak)[0]
+        reached = [s for s, r in ((a, ra[at_peak]), (b, rb[at_peak])) if r == peak]
+        escalated, when = "none", pd.NaT
+        running = level[0]
+        for i in range(1, len(level)):
+            up = [s for s, r in ((a, ra[i]), (b, rb[i])) if r > running]  # NaN > x is False
+            if up:
+                escalated, when = (up[0] if len(up) == 1 else BOTH), days.index[i]
+                break
+            running = max(running, level[i])
+        changes = np.flatnonzero(np.diff(level) != 0)
+        if len(changes):
+            last = changes[-1]
+            ended = ESCALATED if level[last + 1] > level[last] else DE_ESCALATED
+        else:
+            ended = NO_CHANGE
+        row.update({
+            "first_rank": int(level[0]), "peak_rank": int(peak), "last_rank": int(level[-1]),
+            f"peak_rank_{a}": int(np.nanmax(ra)) if not np.isnan(ra).all() else pd.NA,
+            f"peak_rank_{b}": int(np.nanmax(rb)) if not np.isnan(rb).all() else pd.NA,
+            "peak_side": reached[0] if len(reached) == 1 else BOTH,
+            "escalated_first": escalated, "first_escalation_date": when, "ended_after": ended,
+        })
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["trajectory_complete"] = out["events_unknown"] == 0
+    for col in ("first_rank", "peak_rank", "last_rank", f"peak_rank_{a}", f"peak_rank_{b}"):
+        out[col] = out[col].astype("Int64")
+    for col in ("peak_side", "escalated_first", "ended_after"):
+        out[col] = out[col].astype("string")
+    out["first_escalation_date"] = pd.to_datetime(out["first_escalation_date"]).astype("datetime64[ns]")
+    for what in ("first", "peak", "last"):
+        ranks = out[f"{what}_rank"]
+        named = [labels[int(r)] if labels is not None and not pd.isna(r) else (pd.NA if pd.isna(r) else str(int(r))) for r in ranks]
+        out[f"{what}_level"] = pd.array(named, dtype="string")
+    columns = ["episode_id", "events_known", "events_unknown", "trajectory_complete", "first_rank", "peak_rank", "last_rank",
+               "first_level", "peak_level", "last_level", f"peak_rank_{a}", f"peak_rank_{b}", "peak_side",
+               "escalated_first", "first_escalation_date", "ended_after"]
+    return out[columns]

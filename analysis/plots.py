@@ -620,4 +620,186 @@ def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None =
         bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
         bar.ax.yaxis.set_minor_formatter(mticker.NullFormatter())
     fig.suptitle(f"Pairs close in space and time against chance (outlined: p < {alpha:g})", fontsize=11)
+
+
+# --- escalation: severity ladder, response curves, deterrence (issue 15) ----------------------
+
+import textwrap  # noqa: E402  (level names are long: wrapped on the axes)
+
+__all__ += ["episode_levels", "interrupted_series", "response_curves"]
+
+
+def episode_levels(
+    events: pd.DataFrame,
+    *,
+    sides: Sequence[str],
+    start: object,
+    end: object,
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Both sides' severity levels over one episode: one marker per event, a line per side.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Output of :func:`analysis.severity.assign_severity` (``date``, ``side``,
+        ``severity_rank``, ``severity_level``); only events from ``start`` to ``end`` are drawn.
+    sides : sequence of two str
+    start, end : date
+        The episode's first and last day (``episodes`` table's ``start_date``/``end_date``).
+    labels, colors : mapping, optional
+        Side key -> legend label / colour.
+
+    Notes
+    -----
+    Events of unknown level are drawn as open markers on a row of their own, below level 0.
+    Same-day events of one side are spread a little sideways so that each shows.
+    """
+    labels, colors = dict(labels or {}), dict(colors or {})
+    fig, ax = _figure(ax, (10, 3.6))
+    dates = pd.to_datetime(events["date"])
+    inside = events.loc[(dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))]
+    level_names = [c for c in events["severity_level"].cat.categories if c != "unknown"]
+    offsets = {sides[0]: -0.12, sides[1]: 0.12}
+    for side, fallback in zip(sides, _FALLBACK_COLORS):
+        mine = inside.loc[inside["side"] == side].sort_values("date", kind="stable")
+        color = colors.get(side) or fallback
+        when = pd.to_datetime(mine["date"]) + pd.to_timedelta(offsets[side], unit="D")
+        rank = mine["severity_rank"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        known = ~np.isnan(rank)
+        ax.plot(when[known], rank[known], color=color, linewidth=0.9, alpha=0.6)
+        ax.scatter(when[known], rank[known], color=color, s=22, zorder=3, label=f"{labels.get(side, side)} ({known.sum()})")
+        if (~known).any():
+            ax.scatter(when[~known], np.full((~known).sum(), -1.0), facecolors="white", edgecolors=color, s=22, zorder=3,
+                       label=f"{labels.get(side, side)}: level unknown ({(~known).sum()})")
+    ax.set_yticks(range(-1, len(level_names)))
+    ax.set_yticklabels(["unknown", *(textwrap.fill(n, 24) for n in level_names)], fontsize=7)
+    ax.set_ylim(-1.6, len(level_names) - 0.4)
+    ax.axhline(-0.5, color="0.8", linewidth=0.6)
+    ax.set_xlim(pd.Timestamp(start) - pd.Timedelta(days=1), pd.Timestamp(end) + pd.Timedelta(days=1))
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.tick_params(axis="x", labelsize=7)
+    for spine in ("right", "top"):
+        ax.spines[spine].set_visible(False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=7, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def response_curves(
+    curve: pd.DataFrame,
+    predictions: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+) -> plt.Figure:
+    """Response curves per direction: share answered, and the answer's level, by the trigger's level.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        Output of :func:`analysis.severity.response_curve` (binned estimates with intervals,
+        drawn as points with bars; the ``unknown`` bin is left out).
+    predictions : DataFrame
+        ``ResponseModels.predictions`` of :func:`analysis.severity.response_models` (the
+        logit and ordered-logit curves, drawn as lines with bands).
+    labels, colors : mapping, optional
+        Side key -> label / colour; a direction is drawn in the trigger side's colour.
+    """
+    labels, colors = dict(labels or {}), dict(colors or {})
+    known = curve.loc[curve["trigger_rank"].notna()]
+    level_names = [c for c in curve["trigger_level"].cat.categories if c != "unknown"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    sides = list(dict.fromkeys(known["trigger_side"]))
+    for k, (side, fallback) in enumerate(zip(sides, _FALLBACK_COLORS)):
+        color = colors.get(side) or fallback
+        shift = (k - (len(sides) - 1) / 2) * 0.08
+        mine = known.loc[known["trigger_side"] == side]
+        pred = predictions.loc[predictions["trigger_side"] == side]
+        x = mine["trigger_rank"].astype(float).to_numpy() + shift
+        name = f"after {labels.get(side, side)}"
+        for ax, est, lo, hi, p_est, p_lo, p_hi in (
+            (left, "share_answered", "share_low", "share_high", "p_answered", "p_low", "p_high"),
+            (right, "mean_response_rank", "mean_low", "mean_high", "expected_response_rank", "expected_low", "expected_high"),
+        ):
+            y = mine[est].to_numpy(dtype=float)
+            err = np.vstack([y - mine[lo].to_numpy(dtype=float), mine[hi].to_numpy(dtype=float) - y])
+            ax.errorbar(x, y, yerr=err, fmt="o", color=color, markersize=4, capsize=2, linewidth=1, label=name)
+            if pred[p_est].notna().any():
+                ax.plot(pred["trigger_rank"], pred[p_est], color=color, linewidth=1)
+                ax.fill_between(pred["trigger_rank"], pred[p_lo], pred[p_hi], color=color, alpha=0.15, linewidth=0)
+    left.set_ylim(-0.02, 1.02)
+    left.set_ylabel("share answered within the window", fontsize=8)
+    right.set_ylabel("level of the answer", fontsize=8)
+    wrapped = [textwrap.fill(n, 18) for n in level_names]
+    right.set_yticks(range(len(level_names)))
+    right.set_yticklabels(wrapped, fontsize=7)
+    right.set_ylim(-0.5, len(level_names) - 0.5)
+    for ax in (left, right):
+        ax.set_xticks(range(len(level_names)))
+        ax.set_xticklabels(wrapped, fontsize=6.5)
+        ax.set_xlabel("level of the trigger", fontsize=8)
+        for spine in ("right", "top"):
+            ax.spines[spine].set_visible(False)
+    left.legend(fontsize=7, frameon=False)
+    left.set_title("points: binned, Wilson 95%; line: logit", fontsize=8, loc="left")
+    right.set_title("points: mean, t 95%; line: ordered logit", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def interrupted_series(
+    fitted: pd.DataFrame,
+    *,
+    name: str,
+    side: str,
+    freq: str | None = "W",
+    label: str | None = None,
+    color: str | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """An interrupted time series: observed counts, the fitted segments and the counterfactual.
+
+    Parameters
+    ----------
+    fitted : DataFrame
+        ``ITSResult.fitted`` of :func:`analysis.deterrence.interrupted_time_series`.
+    name, side : str
+        The named day and the side to draw.
+    freq : str or None
+        ``"W"`` draws weekly totals of the observed counts as daily averages (a step per
+        week, split at the named day), ``None`` every day's count.
+    label, color : str, optional
+        The side's label and colour.
+    """
+    rows = fitted.loc[(fitted["name"] == name) & (fitted["side"] == side)].sort_values("date")
+    if rows.empty:
+        raise ValueError(f"fitted has no rows for {name!r} and side {side!r}")
+    fig, ax = _figure(ax, (9, 3.4))
+    color = color or _FALLBACK_COLORS[1]
+    named_day = rows["date"].iloc[0] - pd.Timedelta(days=int(rows["t"].iloc[0]))  # t counts days from it
+    if freq is None:
+        ax.scatter(rows["date"], rows["observed"], color="0.55", s=6, label="observed (per day)")
+    else:
+        for segment, part in rows.groupby("segment", sort=False):
+            weekly = part.set_index("date")["observed"].resample(freq).agg(["sum", "size"])
+            ax.step(weekly.index, weekly["sum"] / weekly["size"], where="post", color="0.55", linewidth=1,
+                    label="observed (daily average per week)" if segment == "before" else None)
+    for segment, part in rows.groupby("segment", sort=False):
+        ax.plot(part["date"], part["fitted"], color=color, linewidth=1.8, label="fitted segments" if segment == "before" else None)
+    after = rows.loc[rows["segment"] == "after"]
+    ax.plot(after["date"], after["counterfactual"], color=color, linewidth=1.2, linestyle="--", label="earlier trend carried on")
+    ax.axvline(named_day, color="0.3", linewidth=0.8, linestyle=":")
+    ax.text(named_day, ax.get_ylim()[1], f" {name}", fontsize=7, va="top")
+    ax.set_ylabel(f"{label or side}: events per day", fontsize=8)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.tick_params(labelsize=7)
+    for spine in ("right", "top"):
+        ax.spines[spine].set_visible(False)
+    ax.legend(fontsize=7, frameon=False, loc="upper right")
+    fig.tight_layout()
     return fig

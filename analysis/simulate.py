@@ -286,3 +286,114 @@ def dense_dyad(
     parent_sorted = parent[order]
     frame["parent_id"] = pd.array(np.where(parent_sorted >= 0, ids[new_pos[np.maximum(parent_sorted, 0)]], None), dtype="string")
     return conform_events(frame)
+
+
+
+# --- graded exchanges: answers whose probability and level grow with the trigger's level ------
+# (issue 15; ground truth for analysis.severity's response curves)
+
+__all__ += ["graded_answer_truth", "graded_exchanges"]
+
+
+def graded_answer_truth(level: np.ndarray | float, *, answer_logit: Sequence[float], level_shift: Sequence[float],
+                        n_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """True answer probability and expected answer level of :func:`graded_exchanges`, per trigger level.
+
+    Returns
+    -------
+    (p_answer, expected_level)
+        ``p_answer = 1 / (1 + exp(-(a + b * level)))`` with ``(a, b) = answer_logit``; the
+        expected level of the answer ``E[clip(level + shift, 0, n_levels - 1)]`` with ``shift``
+        equal to -1, 0, +1 with probabilities ``level_shift``.
+    """
+    level = np.asarray(level, dtype=float)
+    a, b = answer_logit
+    p = 1.0 / (1.0 + np.exp(-(a + b * level)))
+    expected = sum(w * np.clip(level + s, 0, n_levels - 1) for s, w in zip((-1, 0, 1), level_shift))
+    return p, expected
+
+
+def graded_exchanges(
+    *,
+    days: int,
+    sides: Sequence[str] = ("A", "B"),
+    base_rate: Sequence[float] = (0.02, 0.02),
+    n_levels: int = 5,
+    answer_logit: Sequence[float] = (-2.0, 0.8),
+    level_shift: Sequence[float] = (0.2, 0.5, 0.3),
+    delay_days: int = 1,
+    max_generations: int = 50,
+    start: str = "2020-01-01",
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Simulate a dyad whose answers come more often, and at higher levels, after severe events.
+
+    Each side starts events at random (a Poisson number per day), each at a level drawn
+    uniformly from ``0 .. n_levels - 1``. Every event (started or itself an answer) is answered
+    by the other side with probability ``1 / (1 + exp(-(a + b * level)))``, ``delay_days``
+    later, at the level ``clip(level + shift, 0, n_levels - 1)``, ``shift`` being -1, 0 or +1
+    with probabilities ``level_shift``. :func:`graded_answer_truth` gives both curves.
+
+    Parameters
+    ----------
+    days : int
+        Length of the period; events after it are dropped.
+    sides : two str
+    base_rate : two floats
+        Spontaneous events per day of each side.
+    n_levels : int
+    answer_logit : (a, b)
+        Intercept and slope (per level) of the log-odds of an answer.
+    level_shift : three floats
+        Probabilities of an answer one level lower, at the same level, one level higher.
+    delay_days : int
+        Days from an event to its answer (>= 1: answers fall on a later day).
+    max_generations : int
+        Cap on answer-to-answer depth.
+    seed : int
+
+    Returns
+    -------
+    DataFrame
+        Canonical events plus ``level`` (int), ``parent_id`` (the event answered, missing for
+        spontaneous events) and ``generation``.
+    """
+    if delay_days < 1:
+        raise ValueError(f"delay_days must be >= 1 (an answer falls on a later day), got {delay_days}")
+    shift_p = np.asarray(level_shift, dtype=float)
+    if shift_p.shape != (3,) or np.any(shift_p < 0) or not np.isclose(shift_p.sum(), 1.0):
+        raise ValueError(f"level_shift must be three probabilities summing to 1, got {list(level_shift)}")
+    rng = np.random.default_rng(seed)
+    t_parts, s_parts = [], []
+    for i, rate in enumerate(base_rate):
+        n = rng.poisson(rate * days)
+        t_parts.append(rng.integers(0, days, size=n).astype(float))
+        s_parts.append(np.full(n, i))
+    t = np.concatenate(t_parts)
+    s = np.concatenate(s_parts)
+    lvl = rng.integers(0, n_levels, size=len(t))
+    par = np.full(len(t), -1)
+    gen = np.zeros(len(t), dtype=int)
+    frontier = np.arange(len(t))
+    for g in range(1, max_generations + 1):
+        if len(frontier) == 0:
+            break
+        p, _ = graded_answer_truth(lvl[frontier], answer_logit=answer_logit, level_shift=shift_p, n_levels=n_levels)
+        src = frontier[rng.random(len(frontier)) < p]
+        new_t = t[src] + delay_days
+        keep = new_t < days
+        src, new_t = src[keep], new_t[keep]
+        shift = rng.choice([-1, 0, 1], size=len(src), p=shift_p)
+        first_new = len(t)
+        t = np.concatenate([t, new_t])
+        s = np.concatenate([s, 1 - s[src]])
+        lvl = np.concatenate([lvl, np.clip(lvl[src] + shift, 0, n_levels - 1)])
+        par = np.concatenate([par, src])
+        gen = np.concatenate([gen, np.full(len(src), g)])
+        frontier = np.arange(first_new, len(t))
+    names = np.asarray(list(sides), dtype=object)
+    frame, order = _table(t, names[s], start, extra={"level": lvl, "generation": gen}, prefix="graded")
+    new_pos = np.empty(len(order), dtype=np.int64)
+    new_pos[order] = np.arange(len(order))
+    frame["parent_id"] = pd.array([frame["event_id"].iat[new_pos[p]] if p >= 0 else pd.NA for p in par[order]], dtype="string")
+    return conform_events(frame)

@@ -100,3 +100,56 @@ def test_who_ends_pauses_of_at_least_n_days():
     assert table.loc[1, "share_A"] == 0.5
     assert table.loc[8, ["pauses", "ended_by_A", "ended_by_B"]].tolist() == [2, 1, 1]
     assert table.loc[15, ["pauses", "ended_by_B", "share_B"]].tolist() == [1, 1, 1.0]
+
+
+# --- severity trajectory (issue 15) -------------------------------------------------------------
+
+
+def leveled_events():
+    """Episodes with hand-set levels (a score ladder on ``fatalities``: the level is the count)."""
+    from analysis.severity import assign_severity, parse_ladder
+
+    # episode 1, days 1-8: A1 B1 A3 B4 A? B2 (A2 B2 on day 8); episode 2, days 30-31: A2 B2, then
+    # A3 B3; episode 3, day 50: A? only; episode 4, days 70-71: A2, B2
+    rows = [("a1", 1, "A", 1), ("b2", 2, "B", 1), ("a3", 3, "A", 3), ("b4", 4, "B", 4), ("a5", 5, "A", None),
+            ("b6", 6, "B", 2), ("a8", 8, "A", 2), ("b8", 8, "B", 2), ("a30", 30, "A", 2), ("b30", 30, "B", 2),
+            ("a31", 31, "A", 3), ("b31", 31, "B", 3), ("a50", 50, "A", None), ("a70", 70, "A", 2), ("b71", 71, "B", 2)]
+    events = make_events([(i, day(d), s, "rocket") for i, d, s, _ in rows],
+                         fatalities=pd.array([f for *_, f in rows], dtype="Int64"))
+    ladder = parse_ladder({"score": "fatalities", "levels": ["none", *({"name": f"k{k}", "from": k} for k in range(1, 5))]},
+                          origin="test")
+    return assign_severity(events, ladder)
+
+
+def test_episode_trajectory_by_hand():
+    from analysis.episodes import episode_severity
+
+    events = leveled_events()
+    table = episodes(events, sides=["A", "B"], quiet_days=7)
+    assert table["episode_id"].tolist() == [1, 2, 3, 4]
+    traj = episode_severity(table, events, sides=["A", "B"]).set_index("episode_id")
+    one = traj.loc[1]
+    # known day levels 1, 1, 3, 4, 2, 2 (day 5 has only an unknown event)
+    assert (one["first_rank"], one["peak_rank"], one["last_rank"]) == (1, 4, 2)
+    assert (one["first_level"], one["peak_level"], one["last_level"]) == ("1 k1", "4 k4", "2 k2")
+    assert (one["events_known"], one["events_unknown"], one["trajectory_complete"]) == (7, 1, False)
+    assert (one["peak_rank_A"], one["peak_rank_B"], one["peak_side"]) == (3, 4, "B")
+    # day 3: A's 3 is above every earlier level (1): A escalated first
+    assert (one["escalated_first"], one["first_escalation_date"]) == ("A", day(3))
+    # the last change, 4 -> 2 (days 4 -> 6), was down
+    assert one["ended_after"] == "de-escalation"
+    two = traj.loc[2]
+    # day 31: both sides go from 2 to 3 the same day
+    assert (two["escalated_first"], two["peak_side"], two["ended_after"], two["trajectory_complete"]) == ("both", "both", "escalation", True)
+    three = traj.loc[3]  # one event of unknown level: no trajectory
+    assert pd.isna(three["peak_rank"]) and pd.isna(three["escalated_first"]) and three["events_unknown"] == 1
+    four = traj.loc[4]  # 2 then 2
+    assert (four["escalated_first"], four["ended_after"], four["peak_side"]) == ("none", "no change", "A")
+
+
+def test_episode_trajectory_needs_levels():
+    from analysis.episodes import episode_severity
+
+    events = sample()
+    with pytest.raises(ValueError, match="assign_severity"):
+        episode_severity(episodes(events, sides=["A", "B"]), events, sides=["A", "B"])
