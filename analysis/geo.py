@@ -5,9 +5,9 @@ A point is kept as its position in space (km from the Earth's centre); two point
 great-circle distance ``d`` exactly when the straight line between them (the chord) is at most
 ``2 R sin(d / 2R)``, which needs no trigonometry per pair.
 
-To find the events near a point, events are bucketed in cubes whose side is the chord: every
-event within the chord of a point lies in the point's cube or one of the 26 around it. Queries
-return ranges of a sorted array, which :func:`batches` expands into pairs a few million at a
+To find the events near a point, events are bucketed in cubes whose side is twice the chord:
+every event within the chord of a point lies in the point's cube or in one of the 7 cubes on the
+point's nearer side. Queries return ranges of a sorted array, which :func:`batches` expands into pairs a few million at a
 time, so memory stays bounded however many pairs there are.
 """
 
@@ -22,7 +22,7 @@ __all__ = ["EARTH_RADIUS_KM", "Cubes", "batches", "chord_km", "great_circle_km",
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
 _PAIR_BATCH = 2_000_000  # pairs expanded at once
-_NEEDLES = 200_000  # cube look-ups made at once
+_DENSE_CUBES = 4_000_000  # cubes in a look-up table (32 MB) at most
 
 
 def xyz_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -43,8 +43,14 @@ def great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class Cubes:
-    """Points bucketed in cubes of side ``cell`` km, each with an order key, to find fast the
-    points near a query that fall in a range of keys.
+    """Points bucketed in cubes, each point with an order key, to find fast the points near a
+    query that fall in a range of keys.
+
+    The cubes' side is twice the largest chord a query asks about, so the points within that
+    chord of a query lie in the query's own cube or in one of the 7 cubes on its nearer side
+    (per axis: the neighbour on the side of the cube's centre the query is on), 8 look-ups
+    instead of 27. Cubes are found in a table over the points' bounding box when it is small
+    enough (a few million cubes), else by binary search among the occupied cubes.
 
     Parameters
     ----------
@@ -56,52 +62,67 @@ class Cubes:
     key_bound : int
         One more than the largest key.
     cell : float
-        Side of the cubes in km: the largest distance (as a chord) a query will ask about.
+        The largest distance (as a chord, km) a query will ask about.
     """
 
     def __init__(self, xyz: np.ndarray, key: np.ndarray, key_bound: int, cell: float):
-        self.cell = max(float(cell), 0.01)  # keeps cube codes within int64
-        self.m = int(np.ceil(EARTH_RADIUS_KM / self.cell)) + 2
-        self.k = 2 * self.m + 1
-        code = self._code(xyz)
+        self.side = 2 * max(float(cell), 0.005)
+        grid = np.floor(np.asarray(xyz) / self.side).astype(np.int64)
+        # a box of cubes around the points, one cube of margin on each side
+        self.low = grid.min(axis=0) - 1 if len(grid) else np.zeros(3, np.int64)
+        self.shape = (grid.max(axis=0) + 2 - self.low) if len(grid) else np.ones(3, np.int64)
+        code = self._code(grid)
         by_cube = np.lexsort((key, code))
         code = code[by_cube]
         #: position of each point (in the input) in cube order
         self.index = by_cube
-        self.cubes, first = np.unique(code, return_index=True)
-        rank = np.repeat(np.arange(len(self.cubes)), np.diff(np.append(first, len(code))))
+        cubes, first = np.unique(code, return_index=True)
+        rank = np.repeat(np.arange(len(cubes)), np.diff(np.append(first, len(code))))
         self.bound = int(key_bound)
         self.sorted_key = rank * self.bound + np.asarray(key)[by_cube]  # ascending: by cube, then key
-        k = self.k
-        self.offsets = np.array([(dx * k + dy) * k + dz for dx, dy, dz in product((-1, 0, 1), repeat=3)], dtype=np.int64)
+        size = int(np.prod(self.shape))
+        if size <= _DENSE_CUBES:
+            self.table = np.full(size, -1, dtype=np.int64)  # cube code -> rank, or -1 when empty
+            self.table[cubes] = np.arange(len(cubes))
+            self.cubes = None
+        else:
+            self.table, self.cubes = None, cubes
 
-    def _code(self, xyz: np.ndarray) -> np.ndarray:
-        g = np.floor(np.asarray(xyz) / self.cell).astype(np.int64) + self.m
-        return (g[:, 0] * self.k + g[:, 1]) * self.k + g[:, 2]
+    def _code(self, grid: np.ndarray) -> np.ndarray:
+        """Codes of cubes inside the box; -1 for cubes outside it."""
+        g = grid - self.low
+        inside = ((g >= 0) & (g < self.shape)).all(axis=1)
+        code = (g[:, 0] * self.shape[1] + g[:, 1]) * self.shape[2] + g[:, 2]
+        return np.where(inside, code, -1)
+
+    def _rank(self, code: np.ndarray) -> np.ndarray:
+        """Rank of each cube among the occupied ones, -1 when empty or outside the box."""
+        if self.table is not None:
+            return np.where(code >= 0, self.table[np.maximum(code, 0)], -1)
+        idx = np.searchsorted(self.cubes, code)
+        found = (code >= 0) & (idx < len(self.cubes))
+        found[found] = self.cubes[idx[found]] == code[found]
+        return np.where(found, idx, -1)
 
     def ranges(self, xyz: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For each query point and each cube around it, the points whose key lies in ``[lo, hi)``.
+        """For each query point and each of the 8 cubes that may hold points near it, the points
+        whose key lies in ``[lo, hi)``.
 
         Returns ``(query, start, stop)``: the query's row, and a range of :attr:`index`.
-        Queries are searched sorted by (cube, ``lo``), one neighbouring cube at a time, so each
-        binary search starts where the previous one ended.
+        Queries are searched sorted by (cube, ``lo``), so each binary search starts near where
+        the previous one ended.
         """
-        code = self._code(xyz)
+        scaled = np.asarray(xyz) / self.side
+        grid = np.floor(scaled).astype(np.int64)
+        toward = np.where(scaled - grid < 0.5, -1, 1)  # the nearer neighbour on each axis
         lo, hi = np.asarray(lo), np.asarray(hi)
-        order = np.lexsort((lo, code))
-        code, lo, hi = code[order], lo[order], hi[order]
+        order = np.lexsort((lo, self._code(grid)))
+        grid, toward, lo, hi = grid[order], toward[order], lo[order], hi[order]
         out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # few queries: all 27 cubes in one search; many: one cube at a time (sorted needles)
-        step = int(np.clip(_NEEDLES // max(len(code), 1), 1, len(self.offsets)))
-        for first in range(0, len(self.offsets), step):
-            offsets = self.offsets[first:first + step]
-            near = (code[None, :] + offsets[:, None]).ravel()
-            rows = np.tile(np.arange(len(code)), len(offsets))
-            idx = np.searchsorted(self.cubes, near)
-            found = idx < len(self.cubes)
-            found[found] = self.cubes[idx[found]] == near[found]
-            rows, idx = rows[found], idx[found]
-            base = idx * self.bound
+        for step in product((0, 1), repeat=3):
+            rank = self._rank(self._code(grid + toward * np.asarray(step)))
+            rows = np.flatnonzero(rank >= 0)
+            base = rank[rows] * self.bound
             start = np.searchsorted(self.sorted_key, base + lo[rows])
             stop = np.searchsorted(self.sorted_key, base + hi[rows])
             keep = stop > start
