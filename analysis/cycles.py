@@ -138,6 +138,29 @@ def _argsort_stable_ties(key: np.ndarray) -> np.ndarray:
     return order
 
 
+def _day_ranges(t_day: np.ndarray, c_day: np.ndarray, c_timed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each trigger day: the first candidate on that day, the first on a later day, and the
+    number of candidates of that day without a time. Candidates are sorted by day. Over a short
+    span of days (the usual case) the candidates are counted per day, a pass over each array;
+    else by binary search."""
+    if not len(c_day):
+        zero = np.zeros(len(t_day), dtype=np.int64)
+        return zero, zero, zero
+    d0 = int(min(c_day[0], t_day.min() if len(t_day) else c_day[0]))
+    span = int(max(c_day[-1], t_day.max() if len(t_day) else c_day[-1])) - d0 + 1
+    if span <= 4 * (len(c_day) + len(t_day)) + 4096:
+        start = np.zeros(span + 1, dtype=np.int64)
+        start[1:] = np.cumsum(np.bincount(c_day - d0, minlength=span))
+        untimed = np.zeros(span + 1, dtype=np.int64)
+        untimed[1:] = np.cumsum(np.bincount(c_day - d0, weights=~c_timed, minlength=span).astype(np.int64))
+        at = t_day - d0
+        return start[at], start[at + 1], untimed[at + 1] - untimed[at]
+    day_lo = np.searchsorted(c_day, t_day, side="left")
+    day_hi = np.searchsorted(c_day, t_day, side="right")
+    untimed_cum = np.concatenate(([0], np.cumsum(~c_timed)))
+    return day_lo, day_hi, untimed_cum[day_hi] - untimed_cum[day_lo]
+
+
 def _first_after(
     t_day: np.ndarray, t_key: np.ndarray, t_timed: np.ndarray, c_day: np.ndarray, c_key: np.ndarray, c_timed: np.ndarray,
     ties: str, later_day_only: bool = False,
@@ -149,17 +172,16 @@ def _first_after(
     ambiguous)``; ``first`` is ``len(c_key)`` when no candidate follows. With
     ``later_day_only`` only candidates on a later day count (the own-next-event search).
     """
-    day_lo = np.searchsorted(c_day, t_day, side="left")  # first candidate on the trigger's day
-    day_hi = np.searchsorted(c_day, t_day, side="right")  # first candidate on a later day
+    day_lo, day_hi, untimed_day = _day_ranges(t_day, c_day, c_timed)
     if later_day_only:
         return day_hi, np.zeros(len(t_day), dtype=bool)
-    untimed_cum = np.concatenate(([0], np.cumsum(~c_timed)))
-    n_untimed_day = untimed_cum[day_hi] - untimed_cum[day_lo]  # they sort last within their day
-    timed_end = day_hi - n_untimed_day
+    timed_end = day_hi - untimed_day  # untimed candidates sort last within their day
     # a timed trigger is answered the same day by the first timed candidate strictly after it
-    after = np.searchsorted(c_key, t_key, side="right")
-    first = np.where(t_timed & (after < timed_end), after, day_hi)
-    ambiguous = np.where(t_timed, n_untimed_day > 0, day_hi > day_lo)
+    first = day_hi.copy()
+    timed = np.flatnonzero(t_timed & (timed_end > day_lo))
+    after = np.searchsorted(c_key, t_key[timed], side="right")
+    first[timed] = np.where(after < timed_end[timed], after, day_hi[timed])
+    ambiguous = np.where(t_timed, untimed_day > 0, day_hi > day_lo)
     if ties == "include":
         # an unordered same-day candidate answers at once: the first such one of the day
         unordered_first = np.where(t_timed, timed_end, day_lo)

@@ -83,17 +83,28 @@ def _copies(group: Group, shifts: list[int], *, band: int, start_day: int, span_
 
     A shift rotates a group: days ascend, so the events that wrap are its last ones, and they
     become its first. Times of day move with their dates: each key keeps its place in its day.
+    ``pos`` of the copies is their position in the stack (they stand for no event of the input).
     """
-    n = len(group)
-    moved = group.day - start_day + np.asarray(shifts, dtype=np.int64)[:, None]  # draws x events
-    wrapped = (moved >= span_days).sum(axis=1)
-    idx = (np.arange(n)[None, :] + (n - wrapped)[:, None]) % n
-    day = start_day + np.take_along_axis(moved, idx, axis=1) % span_days
-    key = group.key[idx] + (day - group.day[idx]) * _SLOT
-    offset = (np.arange(len(shifts), dtype=np.int64) * band)[:, None]
-    flat = idx.ravel()
-    return Group(pos=group.pos[flat], day=(day + offset).ravel(), key=(key + offset * _SLOT).ravel(),
-                 timed=group.timed[flat], located=group.located[flat], xyz=group.xyz[flat] if len(group.xyz) else group.xyz)
+    parts = {name: [] for name in ("day", "key", "timed", "located", "xyz")}
+    for j, shift in enumerate(shifts):
+        moved = group.day - start_day + shift
+        k = len(group) - int(np.count_nonzero(moved >= span_days))  # the first event that wraps
+        offset = j * band
+        for name in ("timed", "located") + (("xyz",) if len(group.xyz) else ()):
+            values = getattr(group, name)
+            parts[name].append(values if k == len(group) else np.concatenate([values[k:], values[:k]]))
+        if k == len(group):  # nothing wraps: the days move, the order stays
+            day = group.day + (shift + offset)
+            key = group.key + (shift + offset) * _SLOT
+        else:
+            day = np.concatenate([moved[k:] - span_days, moved[:k]]) + start_day
+            key = np.concatenate([group.key[k:] + (shift - span_days) * _SLOT, group.key[:k] + shift * _SLOT]) + offset * _SLOT
+            day = day + offset
+        parts["day"].append(day)
+        parts["key"].append(key)
+    cat = {name: np.concatenate(values) if values else np.empty(0) for name, values in parts.items()}
+    return Group(pos=np.arange(len(cat["day"])), day=cat["day"], key=cat["key"], timed=cat["timed"], located=cat["located"],
+                 xyz=cat["xyz"] if len(group.xyz) else group.xyz)
 
 
 class _Directions:
@@ -114,45 +125,75 @@ class _Directions:
             out[s] = _direction_stats(t.day, follow, reason, self.k_days, self.end_day)
         return out
 
+    def chunk(self, side: str, shift_side: str, shifts: list[int], start_day: int, span_days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Response ratio and median interval of ``side``'s triggers in each of a few draws.
+
+        The draws' copies of the events are stacked on one time line, far enough apart
+        (``span_days`` plus the window) that no answer crosses from one to the next, and paired
+        in one call.
+        """
+        t, c = self.triggers[side], self.answers[side]
+        window = self.rule.window(side)
+        band = span_days + window + 1
+        spread = dict(band=band, start_day=start_day, span_days=span_days)
+        fixed = [0] * len(shifts)
+        ts = _copies(t, shifts if side == shift_side else fixed, **spread)
+        cs = _copies(c, fixed if side == shift_side else shifts, **spread)
+        offsets = np.repeat(np.arange(len(shifts), dtype=np.int64) * band, len(t))
+        _, follow, reason, _ = pair_direction(ts, cs, window, self.end_day + offsets, self.rule)
+        # each draw's triggers are one row: statistics row by row
+        shape = (len(shifts), len(t))
+        t_day = (ts.day - offsets).reshape(shape)
+        follow, answered = follow.reshape(shape), (reason == 0).reshape(shape)
+        eligible = t_day + self.k_days <= self.end_day
+        n_eligible = eligible.sum(axis=1)
+        followed = (eligible & answered & (follow <= self.k_days)).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(n_eligible > 0, followed / n_eligible, np.nan)
+        with warnings.catch_warnings():  # a draw with no answered trigger has no median
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(np.where(answered, follow, np.nan), axis=1) if len(t) else np.full(len(shifts), np.nan)
+        return ratio, median
+
     def shifted(self, shift_side: str, shifts: np.ndarray, *, start_day: int, span_days: int,
-                chunk_events: int = 2_000_000) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                chunk_events: int = 2_000_000, n_jobs: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per trigger side, the response ratio and the median interval of every draw, with
         ``shift_side``'s events shifted by each of ``shifts`` around the span.
 
-        Draws are paired in chunks: the copies of a chunk are stacked on one time line, far
-        enough apart (``span_days`` plus the window) that no answer crosses from one to the
-        next, and paired in one call; a chunk holds at most about ``chunk_events`` events, so
-        memory grows with the events, not with the draws.
+        Draws are paired in chunks (:meth:`chunk`) of at most about ``chunk_events`` events, so
+        memory grows with the events, not with the draws; with ``n_jobs`` > 1 chunks run in that
+        many worker processes. The chunks are the same whatever ``n_jobs``, so the result is too.
         """
+        tasks = []
+        for s in self.sides:
+            per_chunk = max(1, chunk_events // max(len(self.triggers[s]) + len(self.answers[s]), 1))
+            tasks += [(s, shifts[lo:lo + per_chunk].tolist()) for lo in range(0, len(shifts), per_chunk)]
+        if n_jobs > 1 and len(tasks) > 1:
+            import concurrent.futures
+            import multiprocessing
+
+            with concurrent.futures.ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn"),
+                                                        initializer=_worker_init, initargs=(self,)) as pool:
+                results = list(pool.map(_worker_chunk, [(s, shift_side, chunk, start_day, span_days) for s, chunk in tasks]))
+        else:
+            results = [self.chunk(s, shift_side, chunk, start_day, span_days) for s, chunk in tasks]
         out = {}
         for s in self.sides:
-            t, c = self.triggers[s], self.answers[s]
-            window = self.rule.window(s)
-            band = span_days + window + 1
-            per_chunk = max(1, chunk_events // max(len(t) + len(c), 1))
-            ratio, median = np.full(len(shifts), np.nan), np.full(len(shifts), np.nan)
-            for lo in range(0, len(shifts), per_chunk):
-                chunk = shifts[lo:lo + per_chunk].tolist()
-                spread = dict(band=band, start_day=start_day, span_days=span_days)
-                fixed = [0] * len(chunk)
-                ts = _copies(t, chunk if s == shift_side else fixed, **spread)
-                cs = _copies(c, fixed if s == shift_side else chunk, **spread)
-                end = self.end_day + np.repeat(np.arange(len(chunk), dtype=np.int64) * band, len(t))
-                _, follow, reason, _ = pair_direction(ts, cs, window, end, self.rule)
-                # each draw's triggers are one row: statistics row by row
-                shape = (len(chunk), len(t))
-                t_day = (ts.day - np.repeat(np.arange(len(chunk), dtype=np.int64) * band, len(t))).reshape(shape)
-                follow, answered = follow.reshape(shape), (reason == 0).reshape(shape)
-                eligible = t_day + self.k_days <= self.end_day
-                n_eligible = eligible.sum(axis=1)
-                followed = (eligible & answered & (follow <= self.k_days)).sum(axis=1)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ratio[lo:lo + len(chunk)] = np.where(n_eligible > 0, followed / n_eligible, np.nan)
-                with warnings.catch_warnings():  # a draw with no answered trigger has no median
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    median[lo:lo + len(chunk)] = np.nanmedian(np.where(answered, follow, np.nan), axis=1) if len(t) else np.nan
-            out[s] = (ratio, median)
+            mine = [r for (side, _), r in zip(tasks, results) if side == s]
+            out[s] = (np.concatenate([r[0] for r in mine]), np.concatenate([r[1] for r in mine]))
         return out
+
+
+_WORKER: _Directions | None = None
+
+
+def _worker_init(directions: _Directions) -> None:
+    global _WORKER
+    _WORKER = directions
+
+
+def _worker_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
+    return _WORKER.chunk(*args)
 
 
 def response_ratio(events: pd.DataFrame, rule: ResponseRule, *, k_days: int = 7, **columns) -> pd.DataFrame:
@@ -203,6 +244,7 @@ def permutation_test(
     seed: int = 0,
     shift_side: str | None = None,
     degenerate_threshold: float = 0.95,
+    n_jobs: int = 1,
     **columns,
 ) -> PermutationResult:
     """Circular-shift permutation test of the response ratio and the median interval.
@@ -226,6 +268,8 @@ def permutation_test(
         Side whose dates are shifted (default: the second side in sorted order).
     degenerate_threshold : float
         The null's 2.5% quantile of the response ratio at or above which the test is degenerate.
+    n_jobs : int
+        Worker processes for the draws (1: none). The result does not depend on it.
     **columns
         Column names, as for :func:`analysis.cycles.build_cycles`.
 
@@ -255,7 +299,7 @@ def permutation_test(
 
     directions = _Directions(inp, rule, k_days)
     observed = directions.observed()
-    null = directions.shifted(shift_side, shifts, start_day=start, span_days=span)
+    null = directions.shifted(shift_side, shifts, start_day=start, span_days=span, n_jobs=n_jobs)
     ratios = np.column_stack([null[s][0] for s in inp.sides])
     medians = np.column_stack([null[s][1] for s in inp.sides])
 

@@ -96,6 +96,27 @@ def test_permutation_observed_values_match_the_direct_computation_and_are_seeded
     assert first.summary.set_index(["direction", "statistic"]).loc[("A -> B", "response_ratio"), "p_value"] == expected
 
 
+def test_chunks_and_workers_do_not_change_the_null():
+    # the same seeded draws whether paired one at a time, all at once, or in two worker processes
+    from analysis.permutation import _Directions
+    from analysis.cycles import prepare_events
+
+    rng = np.random.default_rng(5)
+    events = make_events([(f"e{i}", day(int(d)), "AB"[i % 3 % 2], "rocket") for i, d in enumerate(rng.integers(1, 200, 300))],
+                         time_utc=pd.Series(pd.to_datetime(["2020-01-01 03:00"] * 300)).where(rng.random(300) < 0.3)
+                         .to_numpy(dtype="datetime64[ns]"))
+    events["time_utc"] = events["date"] + pd.to_timedelta(rng.integers(0, 20, 300), unit="h").where(events["time_utc"].notna())
+    rule = ResponseRule(window_days={"A": 9, "B": 20}, ties="include", own_event_ends_wait=True, study_end=day(200))
+    directions = _Directions(prepare_events(events, rule), rule, 5)
+    shifts = np.random.default_rng(1).integers(1, 200, 23)
+    kwargs = dict(start_day=int(day(1).to_datetime64().astype("datetime64[D]").astype(np.int64)), span_days=200)
+    whole = directions.shifted("B", shifts, **kwargs)
+    for other in (directions.shifted("B", shifts, chunk_events=1, **kwargs), directions.shifted("B", shifts, n_jobs=2, chunk_events=3000, **kwargs)):
+        for side in ("A", "B"):
+            np.testing.assert_array_equal(whole[side][0], other[side][0])
+            np.testing.assert_array_equal(whole[side][1], other[side][1])
+
+
 def test_each_null_draw_is_the_pairing_of_the_shifted_events():
     # draw i of the null equals build_cycles on B's dates shifted by that draw's shift, wrapped
     rng = np.random.default_rng(3)
