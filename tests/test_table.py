@@ -42,11 +42,11 @@ def test_each_rejected_row_names_its_row_column_and_reason(csv_path):
     rejects = load_table(csv_path, column_map=MAP).rejects
     found = {row.raw_row: (row.column, row.value, row.reason) for row in rejects.itertuples()}
     assert found == {
-        4: ("Date", "2020-02-30", "cannot read date (expected YYYY-MM-DD)"),  # 30 February
+        4: ("Date", "2020-02-30", "not a calendar date (2020-02-30)"),  # 30 February
         5: ("Killed", "two", "not a number"),
         6: ("Date", "", "missing date"),
         # r1 again, and a latitude of 95: both problems of the record reported together
-        7: ("lat; ref", "95; r1", "outside [-90, 90]; duplicate event_id, first at row 2"),
+        7: ("lat; ref", "95; r1", "outside [-90, 90]; duplicate event_id, first at line 2"),
         8: ("Killed", "1.5", "not a whole number"),
     }
 
@@ -67,13 +67,13 @@ def test_missing_mapped_column_is_an_error_naming_file_and_column(csv_path):
         load_table(csv_path, column_map={**MAP, "fatalities": "Deaths"})
     message = str(err.value)
     assert str(csv_path) in message and "'Deaths' (for fatalities)" in message
-    assert "the file's columns are: ref, Date, Actor" in message
+    assert "the header (line 1) has no 'Deaths' (for fatalities) column; columns are: ref, Date, Actor" in message
 
 
 def test_missing_date_column_is_an_error(tmp_path):
     path = tmp_path / "nodate.csv"
     path.write_text("id,when\n1,2020-01-01\n")
-    with pytest.raises(ValueError, match=r"nodate.csv: no 'date' column .*columns are: id, when"):
+    with pytest.raises(ValueError, match=r"nodate.csv: the header \(line 1\) has no 'date' \(for the day .*columns are: id, when"):
         load_table(path)
 
 
