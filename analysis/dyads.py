@@ -96,6 +96,17 @@ def _date(value: Any, what: str, path: str) -> pd.Timestamp:
     raise ValueError(f"{path}: {what} must be a date like 2019-10-01, got {value!r}")
 
 
+def _theatre(value: Any, path: str) -> tuple[str, ...]:
+    """The theatre's countries: a list of names, or one name given as text."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(c, str) for c in value):
+        return tuple(value)
+    raise ValueError(f"{path}: theatre must be a list of country names (or one name), got {value!r}")
+
+
 def load_dyad(path: str | Path) -> DyadSpec:
     """Read and check a dyad spec from YAML.
 
@@ -149,7 +160,7 @@ def load_dyad(path: str | Path) -> DyadSpec:
     if end < start:
         raise ValueError(f"{where}: period.end {end.date()} is before period.start {start.date()}")
     window = raw.get("window_days", 30)
-    if not isinstance(window, int) or window < 0:
+    if isinstance(window, bool) or not isinstance(window, int) or window < 0:  # YAML's yes/no are booleans
         raise ValueError(f"{where}: window_days must be a whole number of days >= 0, got {window!r}")
     return DyadSpec(
         name=str(raw["name"]),
@@ -157,7 +168,7 @@ def load_dyad(path: str | Path) -> DyadSpec:
         sides=sides,
         start=start,
         end=end,
-        theatre=tuple(raw.get("theatre") or ()),
+        theatre=_theatre(raw.get("theatre"), where),
         window_days=window,
         sources=tuple(raw.get("sources") or ()),
         description=str(raw.get("description", "")).strip(),

@@ -310,25 +310,22 @@ def _as_datetime(values: pd.Series, col: str) -> pd.Series:
     by value. A time-zone-aware column gives its wall-clock day for ``date`` and is converted
     to UTC for ``time_utc``.
     """
-    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        text = values.astype("string")
-        if text.notna().any() and not values.dropna().map(lambda v: isinstance(v, str)).all():
-            converted = pd.to_datetime(values)  # Timestamps or datetimes held as objects
-        else:
-            from analysis.sources.dates import read_dates
+    present = values.dropna()
+    textual = isinstance(values.dtype, pd.StringDtype) or (values.dtype == object and present.map(lambda v: isinstance(v, str)).all())
+    if len(present) and textual:
+        from analysis.sources.dates import read_dates
 
-            parsed = read_dates(text)
-            bad = parsed["problem"].notna()
-            if bad.any():
-                first = int(np.flatnonzero(bad.to_numpy())[0])
-                raise ValueError(f"{parsed['problem'].iat[first]} in row {first} and {int(bad.sum()) - 1} more")
-            if col == "date":
-                return parsed["date"]
-            # time_utc: an explicit offset gives the instant; a plain time is already UTC
-            plain = pd.to_datetime(text.where(parsed["time_utc"].isna()), format="ISO8601", errors="coerce")
-            return parsed["time_utc"].fillna(plain).astype("datetime64[ns]")
-    else:
-        converted = pd.to_datetime(values)
+        parsed = read_dates(values.astype("string"))
+        bad = parsed["problem"].notna()
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f"{parsed['problem'].iat[first]} in row {first}" + (f" and {int(bad.sum()) - 1} more row(s)" if bad.sum() > 1 else ""))
+        if col == "date":
+            return parsed["date"]
+        # time_utc: a time with an offset gives its instant; a plain time is already UTC
+        plain = pd.to_datetime(values.astype("string").where(parsed["time_utc"].isna()), format="ISO8601", errors="coerce")
+        return parsed["time_utc"].fillna(plain.astype("datetime64[ns]")).astype("datetime64[ns]")
+    converted = pd.to_datetime(values)
     if getattr(converted.dt, "tz", None) is not None:
         # the local day is the wall-clock day; the UTC time is the instant in UTC
         converted = converted.dt.tz_localize(None) if col == "date" else converted.dt.tz_convert("UTC").dt.tz_localize(None)
