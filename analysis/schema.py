@@ -270,7 +270,8 @@ def normalise_kind(values: pd.Series, kind_map: Mapping[str, str] | None = None)
             return own[v]
         return v if v in KINDS else KIND_SYNONYMS.get(v, "other")
 
-    return raw.map(kind, na_action="ignore").astype("string")
+    table = {v: kind(v) for v in raw.dropna().unique()}  # each distinct label once
+    return raw.map(table).astype("string")
 
 
 def conform_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -333,7 +334,7 @@ def _as_datetime(values: pd.Series, col: str) -> pd.Series:
     return converted.dt.normalize() if col == "date" else converted
 
 
-def _rows_text(events: pd.DataFrame, mask: pd.Series, limit: int = 5) -> str:
+def _rows_text(events: pd.DataFrame, mask: pd.Series, limit: int = 5, *, show_id: bool = True) -> str:
     """Describe the offending rows by position, event_id and the line of the file they came from
     (``raw_file`` line ``raw_row``), at most ``limit`` of them."""
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
@@ -344,7 +345,7 @@ def _rows_text(events: pd.DataFrame, mask: pd.Series, limit: int = 5) -> str:
     for i in idx[:limit]:
         label = f"row {i}"
         about = []
-        if ids is not None and not pd.isna(ids.iloc[i]):
+        if show_id and ids is not None and not pd.isna(ids.iloc[i]):
             about.append(f"event_id {ids.iloc[i]!r}")
         if lines is not None and not pd.isna(lines.iloc[i]):
             where = f"{files.iloc[i]} " if files is not None and not pd.isna(files.iloc[i]) else ""
@@ -408,8 +409,9 @@ def value_problems(
     for col, bound in (("latitude", 90), ("longitude", 180)):
         if col in events.columns:
             values = pd.to_numeric(events[col], errors="coerce").astype("Float64")
-            add(values.notna() & ~np.isfinite(values.fillna(0).to_numpy(dtype=float)), col, "not a finite number")
-            add(values.abs() > bound, col, f"outside [-{bound}, {bound}]")
+            finite = values.notna() & np.isfinite(values.fillna(0).to_numpy(dtype=float))
+            add(values.notna() & ~finite, col, "not a finite number")
+            add(finite & (values.abs() > bound), col, f"outside [-{bound}, {bound}]")
     if "weight" in events.columns:
         values = pd.to_numeric(events["weight"], errors="coerce").astype("Float64")
         add(values.notna() & ~np.isfinite(values.fillna(0).to_numpy(dtype=float)), "weight", "not a finite number")
@@ -463,7 +465,12 @@ def validate_events(
         check(events[col].isna(), col, "missing value")
 
     ids = events["event_id"]
-    check(ids.duplicated(keep=False) & ids.notna(), "event_id", "duplicate id")
+    repeated = ids.duplicated(keep=False) & ids.notna()
+    if repeated.any():
+        # each repeated id with every row holding it (rows of two files name both files)
+        groups = [f"{value!r} in {_rows_text(events, ids == value, show_id=False)}" for value in ids[repeated].unique()[:5]]
+        more = ids[repeated].nunique() - len(groups)
+        problems.append("column 'event_id': duplicate id " + "; ".join(groups) + (f"; and {more} more ids" if more > 0 else ""))
 
     if not pd.api.types.is_datetime64_any_dtype(events["date"]):
         problems.append(f"column 'date': dtype is {events['date'].dtype}, expected datetime64")

@@ -50,7 +50,7 @@ def test_missing_required_column_names_it_and_lists_columns():
 def test_duplicate_ids_name_both_rows():
     events = good()
     events.loc[2, "event_id"] = "a"
-    with pytest.raises(EventsValidationError, match=r"column 'event_id': duplicate id in row 0 \(event_id 'a'\), row 2 \(event_id 'a'\)"):
+    with pytest.raises(EventsValidationError, match=r"column 'event_id': duplicate id 'a' in row 0, row 2$"):
         validate_events(events)
 
 
@@ -173,6 +173,5 @@ def test_duplicate_ids_from_files_name_their_lines():
     events["raw_file"] = "data/x.csv"
     events["raw_row"] = pd.array([2, 3, 5], dtype="Int64")
     events.loc[2, "event_id"] = "a"
-    with pytest.raises(EventsValidationError, match=r"duplicate id in row 0 \(event_id 'a', data/x.csv line 2\), "
-                                                    r"row 2 \(event_id 'a', data/x.csv line 5\)"):
+    with pytest.raises(EventsValidationError, match=r"duplicate id 'a' in row 0 \(data/x.csv line 2\), row 2 \(data/x.csv line 5\)"):
         validate_events(events)

@@ -74,6 +74,7 @@ ATTACK_TYPES = ("Battles", "Explosions/Remote violence", "Violence against civil
 #: ACLED's six event types (codebook 2023).
 EVENT_TYPES = (*ATTACK_TYPES, "Protests", "Riots", "Strategic developments")
 
+_PRECISION_CODES = {"1": "day", "2": "week", "3": "month"}
 _REQUIRED = ("event_date", "event_type", "sub_event_type", "actor1", "actor2", "country")
 _STATE = "State forces"
 
@@ -202,6 +203,16 @@ def load_acled(
         notes.append(f"{int(recased.sum())} record(s) give event_type in another case (line {rows.iat[first]}: "
                      f"{raw['event_type'].iat[first]!r}); read as ACLED's {typed.iat[first]!r}")
     problems.append((raw["sub_event_type"].isna(), "sub_event_type", "missing sub_event_type"))
+    # time_precision (ACLED codebook): 1 the day is known, 2 the week, 3 the month
+    coded = raw["time_precision"].map(_PRECISION_CODES) if "time_precision" in raw.columns else pd.Series(
+        "day", index=raw.index, dtype="string")
+    if "time_precision" in raw.columns:
+        problems.append((raw["time_precision"].notna() & coded.isna(), "time_precision",
+                         "unknown time_precision (ACLED codes 1 day, 2 week, 3 month)"))
+    # the coarser of ACLED's code and what the date itself says (2024-01 is a month)
+    rank = {"day": 0, "week": 1, "month": 2}
+    precision = coded.fillna("day").where(coded.fillna("day").map(rank) >= dates["date_precision"].map(rank).fillna(0),
+                                          dates["date_precision"])
 
     numbers = pd.DataFrame(index=raw.index)
     for col in ("fatalities", "latitude", "longitude"):
@@ -245,12 +256,12 @@ def load_acled(
     reason[sub == "armed clash"] = "armed clash: ACLED does not record who initiated; actor1 taken"
     reason = reason.fillna("ACLED " + etype.fillna("event") + ": not an attack; actor1 taken, initiator unknown")
 
-    precision = ok["time_precision"].map({"1": "day", "2": "week", "3": "month"}) if "time_precision" in ok else None
     frame = pd.DataFrame(
         {
             "event_id": source + "-" + ok[id_col],
             "date": dates["date"][keep.to_numpy()],
-            "date_precision": precision.fillna("day") if precision is not None else "day",
+            "time_utc": dates["time_utc"][keep.to_numpy()],
+            "date_precision": precision[keep.to_numpy()],
             "actor": actor,
             "target": target,
             "kind": normalise_kind(ok["sub_event_type"]),

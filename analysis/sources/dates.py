@@ -132,61 +132,22 @@ def read_dates(text: pd.Series, *, date_format: str | None = None, dayfirst: boo
             problem[day.notna()] = "only the year is known; events carry day, week or month precision"
         problem[day.isna()] = expected
     elif n:
-        parts = values.str.extract(_ISO)
-        compact = values.str.extract(_COMPACT)
-        parts = parts.fillna(compact.reindex(columns=parts.columns))
-        iso = parts["y"].notna()
-        year = pd.to_numeric(parts["y"], errors="coerce")
-        month = pd.to_numeric(parts["m"], errors="coerce")
-        dom = pd.to_numeric(parts["d"], errors="coerce")
-        out_of_range = iso & ((year < FIRST_YEAR) | (year > LAST_YEAR))
-        ok = iso & ~out_of_range
-        assembled = (year.astype("Int64").astype("string").str.zfill(4) + "-" + month.fillna(1).astype("Int64").astype("string")
-                     + "-" + dom.fillna(1).astype("Int64").astype("string"))
-        stamps = pd.to_datetime(assembled.where(ok), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
-        year_only = iso & month.isna()
-        day[iso & ~year_only] = stamps[iso & ~year_only]
-        precision[iso & dom.notna()] = "day"
-        precision[iso & dom.isna() & month.notna()] = "month"
-        problem[year_only] = "only the year is known (" + values[year_only] + "); events carry day, week or month precision"
-        problem[iso & ~year_only & day.isna()] = "not a calendar date (" + values[iso & ~year_only & day.isna()] + ")"
-
-        # a time of day and a UTC offset
-        hour = pd.to_numeric(parts["H"], errors="coerce")
-        minute = pd.to_numeric(parts["M"], errors="coerce")
-        second = pd.to_numeric(parts["S"], errors="coerce").fillna(0)
-        fraction = pd.to_numeric(parts["f"].str.replace(",", ".", regex=False), errors="coerce").fillna(0)
-        timed = iso & hour.notna()
-        bad_time = timed & ((hour > 23) | (minute > 59) | (second > 60))
-        problem[bad_time & problem.isna()] = "not a time of day (" + values[bad_time] + ")"
-        tz = parts["tz"].str.upper()
-        offset_text = tz.str.extract(r"^(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})?$")
-        sign = offset_text["sign"].map({"+": 1, "-": -1})
-        offset_minutes = (pd.to_numeric(offset_text["h"], errors="coerce") * 60
-                          + pd.to_numeric(offset_text["m"], errors="coerce").fillna(0)) * sign
-        offset_minutes = offset_minutes.where(~tz.isin(["Z", "UTC", "GMT"]), 0)
-        bad_offset = timed & tz.notna() & ~((offset_minutes >= -12 * 60) & (offset_minutes <= 14 * 60)).fillna(False)
-        problem[bad_offset & problem.isna()] = "not a UTC offset (" + values[bad_offset] + "); offsets run from -12:00 to +14:00"
-        zoned = timed & tz.notna() & problem.isna()
-        if zoned.any():
-            local = (day[zoned] + pd.to_timedelta(hour[zoned] * 3600 + minute[zoned] * 60 + second[zoned] + fraction[zoned], unit="s"))
-            utc[zoned] = local - pd.to_timedelta(offset_minutes[zoned], unit="m")
-        problem[out_of_range] = ("year " + year[out_of_range].astype("Int64").astype("string")
-                                 + f" is outside the years the tables can hold ({FIRST_YEAR} to {LAST_YEAR})")
-
-        # month names, a month alone, and day-first forms when asked
-        rest = ~iso
-        if rest.any():
-            named = _strptime_all(values[rest], _MONTH_NAMES)
-            month_only = _strptime_all(values[rest], _MONTH_ONLY)
-            day[rest] = named.fillna(month_only)
-            precision[rest & day.notna()] = "day"
-            precision[rest & named.isna().reindex(values.index, fill_value=False) & month_only.notna().reindex(values.index, fill_value=False)] = "month"
-            if dayfirst:
-                todo = rest & day.isna()
-                day[todo] = _strptime_all(values[todo], _DAY_FIRST)
-                precision[todo & day.notna()] = "day"
-            problem[rest & day.isna()] = expected
+        # the common case first: plain ISO days, read in one pass
+        plain = values.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)
+        if plain.any():
+            year = pd.to_numeric(values[plain].str.slice(0, 4))
+            inside = (year >= FIRST_YEAR) & (year <= LAST_YEAR)
+            day[plain] = pd.to_datetime(values[plain].where(inside), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+            precision[plain] = "day"
+            bad = plain & day.isna()
+            problem[bad & inside.reindex(values.index, fill_value=True)] = "not a calendar date (" + values[bad] + ")"
+            outside = plain & ~inside.reindex(values.index, fill_value=True)
+            problem[outside] = ("year " + values[outside].str.slice(0, 4)
+                                + f" is outside the years the tables can hold ({FIRST_YEAR} to {LAST_YEAR})")
+        if not plain.all():
+            other = _read_other(values[~plain], expected, dayfirst)
+            day[~plain], precision[~plain] = other["date"], other["date_precision"]
+            utc[~plain], problem[~plain] = other["time_utc"], other["problem"]
     # a reading that failed has no day
     day[problem.notna()] = pd.NaT
     precision[problem.notna()] = pd.NA
@@ -200,3 +161,69 @@ def read_dates(text: pd.Series, *, date_format: str | None = None, dayfirst: boo
     out["date_precision"] = out["date_precision"].astype("string")
     out["problem"] = out["problem"].astype("string")
     return out
+
+
+def _read_other(values: pd.Series, expected: str, dayfirst: bool) -> pd.DataFrame:
+    """Read everything but plain ISO days (module notes): ``date``, ``date_precision``,
+    ``time_utc`` and ``problem`` for each value."""
+    day = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    precision = pd.Series(pd.NA, index=values.index, dtype="string")
+    utc = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    problem = pd.Series(pd.NA, index=values.index, dtype="string")
+    parts = values.str.extract(_ISO)
+    compact = values.str.extract(_COMPACT)
+    parts = parts.fillna(compact.reindex(columns=parts.columns))
+    iso = parts["y"].notna()
+    year = pd.to_numeric(parts["y"], errors="coerce")
+    month = pd.to_numeric(parts["m"], errors="coerce")
+    dom = pd.to_numeric(parts["d"], errors="coerce")
+    out_of_range = iso & ((year < FIRST_YEAR) | (year > LAST_YEAR))
+    ok = iso & ~out_of_range
+    assembled = (year.astype("Int64").astype("string").str.zfill(4) + "-" + month.fillna(1).astype("Int64").astype("string")
+                 + "-" + dom.fillna(1).astype("Int64").astype("string"))
+    stamps = pd.to_datetime(assembled.where(ok), format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
+    year_only = iso & month.isna()
+    day[iso & ~year_only] = stamps[iso & ~year_only]
+    precision[iso & dom.notna()] = "day"
+    precision[iso & dom.isna() & month.notna()] = "month"
+    problem[year_only] = "only the year is known (" + values[year_only] + "); events carry day, week or month precision"
+    problem[iso & ~year_only & day.isna()] = "not a calendar date (" + values[iso & ~year_only & day.isna()] + ")"
+
+    # a time of day and a UTC offset
+    hour = pd.to_numeric(parts["H"], errors="coerce")
+    minute = pd.to_numeric(parts["M"], errors="coerce")
+    second = pd.to_numeric(parts["S"], errors="coerce").fillna(0)
+    fraction = pd.to_numeric(parts["f"].str.replace(",", ".", regex=False), errors="coerce").fillna(0)
+    timed = iso & hour.notna()
+    bad_time = timed & ((hour > 23) | (minute > 59) | (second > 60))
+    problem[bad_time & problem.isna()] = "not a time of day (" + values[bad_time] + ")"
+    tz = parts["tz"].str.upper()
+    offset_text = tz.str.extract(r"^(?P<sign>[+-])(?P<h>\d{2}):?(?P<m>\d{2})?$")
+    sign = offset_text["sign"].map({"+": 1, "-": -1})
+    offset_minutes = (pd.to_numeric(offset_text["h"], errors="coerce") * 60
+                      + pd.to_numeric(offset_text["m"], errors="coerce").fillna(0)) * sign
+    offset_minutes = offset_minutes.where(~tz.isin(["Z", "UTC", "GMT"]), 0)
+    bad_offset = timed & tz.notna() & ~((offset_minutes >= -12 * 60) & (offset_minutes <= 14 * 60)).fillna(False)
+    problem[bad_offset & problem.isna()] = "not a UTC offset (" + values[bad_offset] + "); offsets run from -12:00 to +14:00"
+    zoned = timed & tz.notna() & problem.isna()
+    if zoned.any():
+        local = (day[zoned] + pd.to_timedelta(hour[zoned] * 3600 + minute[zoned] * 60 + second[zoned] + fraction[zoned], unit="s"))
+        utc[zoned] = local - pd.to_timedelta(offset_minutes[zoned], unit="m")
+    problem[out_of_range] = ("year " + year[out_of_range].astype("Int64").astype("string")
+                             + f" is outside the years the tables can hold ({FIRST_YEAR} to {LAST_YEAR})")
+
+    # month names, a month alone, and day-first forms when asked
+    rest = ~iso
+    if rest.any():
+        named = _strptime_all(values[rest], _MONTH_NAMES)
+        month_only = _strptime_all(values[rest], _MONTH_ONLY)
+        day[rest] = named.fillna(month_only)
+        precision[rest & day.notna()] = "day"
+        only_month = month_only.notna() & named.isna()
+        precision[only_month.index[only_month]] = "month"
+        if dayfirst:
+            todo = rest & day.isna()
+            day[todo] = _strptime_all(values[todo], _DAY_FIRST)
+            precision[todo & day.notna()] = "day"
+        problem[rest & day.isna()] = expected
+    return pd.DataFrame({"date": day, "date_precision": precision, "time_utc": utc, "problem": problem})

@@ -11,7 +11,8 @@ Counting records
     silently loses them. The reader therefore parses strictly (a closing quote must end its
     field) and, where quoting breaks (a quote followed by anything but a delimiter or the end
     of the line, the end of the file inside quotes, or a record spanning several lines with the
-    wrong number of fields), quarantines every non-blank line of the damaged span as a record
+    wrong number of fields, or a record spanning several lines one of which, read alone, is a
+    whole record), quarantines every non-blank line of the damaged span as a record
     of its own, rejected with the reason. So ``read`` always equals the count of non-blank
     lines after the header, less the HXL row and the continuation lines of well-formed quoted
     fields: what a reader of the file counts.
@@ -202,58 +203,36 @@ def read_csv_records(
     rows: list[list[str]] = []
     starts: list[int] = []
     broken: list[tuple[int, str, str]] = []
+    damaged: list[tuple[int, int, str]] = []  # (first line, last line, reason) of damaged quoting
+    spanning: list[tuple[int, int, int]] = []  # (first line, last line, position) of well-formed multi-line records
     notes: list[str] = []
     hxl_line, hxl_tags = None, ()
     skipped_before = 0
     delimiter_only = 0
-    consumed = 0  # physical lines read so far
-    span: list[str] = []  # the physical lines of the record being read
-
-    def physical(fh):
-        nonlocal consumed
-        for text in fh:
-            consumed += 1
-            span.append(text)
-            yield text
+    end = 0  # the last line read
 
     def flush() -> None:
         if rows:
             chunks.append(pd.DataFrame(rows, columns=names, dtype="string"))
             rows.clear()
 
-    def quarantine(start: int, reason: str) -> None:
-        """Every non-blank line of a damaged span becomes one rejected record."""
-        end = start + len(span) - 1
-        for offset, text in enumerate(span):
-            if not text.strip(delimiter + " \t\r\n"):
-                continue
-            number = start + offset
-            if end == start:
-                why = reason
-            elif number == start:
-                why = f"{reason}; lines {start}-{end} ran together and are quarantined, one record each"
-            else:
-                why = f"swallowed by the unclosed quote of line {start}; lines {start}-{end} quarantined, one record each"
-            broken.append((number, text.strip("\r\n")[:_SHOWN], why))
-
     try:
         with _opener(path)(path, "rt", encoding=codec, newline="") as fh:
-            reader = csv.reader(physical(fh), delimiter=delimiter, strict=True)
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
             while True:
-                start = consumed + 1
-                span.clear()
+                start = end + 1
                 try:
                     row = next(reader)
                 except StopIteration:
                     break
                 except csv.Error as exc:
-                    if names is None:
-                        continue  # a damaged line before the header: not a record
-                    problem = ("unclosed quote: the file ends inside a quoted field" if "end of data" in str(exc)
-                               else f"unclosed quote: a quoted field is not closed where it should be ({exc})")
-                    quarantine(start, problem)
+                    end = reader.line_num
+                    if names is not None:  # a damaged line before the header is not a record
+                        damaged.append((start, end, "unclosed quote: the file ends inside a quoted field" if "end of data" in str(exc)
+                                        else f"unclosed quote: a quoted field is not closed where it should be ({exc})"))
                     continue
-                if not any(c.strip() for c in row):
+                end = reader.line_num
+                if not "".join(row).strip():
                     delimiter_only += len(row) > 1
                     continue  # a blank line, or only delimiters
                 if names is None:
@@ -271,12 +250,14 @@ def read_csv_records(
                     hxl_tags = tuple(c.strip() for c in row if c.strip())[:3]
                     continue
                 if len(row) != len(names):
-                    if len(span) > 1:
-                        quarantine(start, f"a quoted field runs over {len(span)} lines and leaves the record with "
-                                          f"{len(row)} fields, expected {len(names)}: an unclosed quote")
+                    if end > start:
+                        damaged.append((start, end, f"a quoted field runs over lines {start}-{end} and leaves the record with "
+                                                    f"{len(row)} fields, expected {len(names)}: an unclosed quote"))
                     else:
                         broken.append((start, f"{len(row)} fields", f"has {len(row)} fields, expected {len(names)} (the header's)"))
                     continue
+                if end > start:
+                    spanning.append((start, end, len(starts)))
                 rows.append(row)
                 starts.append(start)
                 if len(rows) >= _CHUNK:
@@ -284,15 +265,37 @@ def read_csv_records(
     except UnicodeDecodeError:
         raise _decode_problem(path, codec, delimiter) from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise SourceError(name, f"the compressed file is damaged or cut short after line {consumed} ({exc}); "
+        raise SourceError(name, f"the compressed file is damaged or cut short after line {end} ({exc}); "
                                 "download or copy it again") from None
-    except csv.Error as exc:  # e.g. a NUL byte
-        raise SourceError(name, f"cannot be read as delimited text: {exc}", line=consumed) from None
+    except csv.Error as exc:  # e.g. a field larger than the csv module's limit
+        raise SourceError(name, f"cannot be read as delimited text: {exc}", line=end + 1) from None
     if names is None and skipped_before:
-        raise SourceError(name, f"no {what} in its {consumed} line(s)")
+        raise SourceError(name, f"no {what} in its {end} line(s)")
     if names is None:
-        raise SourceError(name, "empty file: no header line" if not consumed else "no header line (every line is blank)")
+        raise SourceError(name, "empty file: no header line" if not end else "no header line (every line is blank)")
     flush()
+    dropped: set[int] = set()
+    if damaged or spanning:
+        texts = _lines_of(path, codec, [(a, b) for a, b, _ in damaged] + [(a, b) for a, b, _ in spanning])
+        for start, last, position in spanning:
+            # a multi-line record one of whose continuation lines is a whole record by itself
+            whole = next((n for n in range(start + 1, last + 1)
+                          if len(next(csv.reader([texts[n].rstrip("\r\n")], delimiter=delimiter), [])) >= len(names)), None)
+            if whole is not None:
+                dropped.add(position)
+                damaged.append((start, last, f"a quoted field runs over lines {start}-{last} and line {whole} alone holds a "
+                                             f"whole record of {len(names)} fields: an unclosed quote"))
+        for start, last, reason in damaged:
+            for number in range(start, last + 1):
+                if not texts[number].strip(delimiter + " \t\r\n"):
+                    continue  # a blank line inside the span is no record
+                if last == start:
+                    why = reason
+                elif number == start:
+                    why = f"{reason}; lines {start}-{last} ran together and are quarantined, one record each"
+                else:
+                    why = f"swallowed by the unclosed quote of line {start}; lines {start}-{last} quarantined, one record each"
+                broken.append((number, texts[number].strip("\r\n")[:_SHOWN], why))
     if skipped_before:
         notes.insert(0, f"{header_line - 1} line(s) before the header (line {header_line}) were skipped")
     if delimiter_only:
@@ -300,8 +303,24 @@ def read_csv_records(
     frame = (pd.concat(chunks, ignore_index=True) if chunks
              else pd.DataFrame({c: pd.Series(dtype="string") for c in names}))
     frame = frame.apply(lambda s: s.str.strip()).replace("", pd.NA)
-    return CsvRecords(frame, pd.Series(starts, dtype="Int64"), tuple(sorted(broken)), header_line, hxl_line, hxl_tags,
-                      tuple(notes))
+    lines = pd.Series(starts, dtype="Int64")
+    if dropped:
+        keep = ~np.isin(np.arange(len(frame)), sorted(dropped))
+        frame, lines = frame[keep].reset_index(drop=True), lines[keep].reset_index(drop=True)
+    return CsvRecords(frame, lines, tuple(sorted(broken)), header_line, hxl_line, hxl_tags, tuple(notes))
+
+
+def _lines_of(path: Path, codec: str, spans: list[tuple[int, int]]) -> dict[int, str]:
+    """The text of the lines in ``spans`` (first, last), read in a second pass over the file."""
+    wanted = {n for first, last in spans for n in range(first, last + 1)}
+    found: dict[int, str] = {}
+    with _opener(path)(path, "rt", encoding=codec, newline="") as fh:
+        for number, text in enumerate(fh, start=1):
+            if number in wanted:
+                found[number] = text
+            if len(found) == len(wanted):
+                break
+    return found
 
 
 def check_header(names: list[str], written: list[str], file: str, line: int, notes: list[str]) -> None:

@@ -231,6 +231,7 @@ def load_table(
     for canon, col in column_map.items():
         if not isinstance(col, str):
             raise OptionError("column_map", f"column_map: {canon}: {col!r} must be the name of a column of the file")
+    column_map = {canon: col.strip() for canon, col in column_map.items()}  # header names are read stripped
     try:
         own_kinds = check_kind_map(kind_map)
     except ValueError as exc:
