@@ -68,6 +68,7 @@ def mutate(text: str, mutation: str) -> tuple[bytes, str]:
 
     Operations, separated by `` ;; ``, arguments by ``|``, lines counted from 1 in the text as it
     is when the operation runs: ``head|N`` (keep N lines), ``set|L|COLUMN|VALUE``,
+    ``copycell|FROM|TO|COLUMN``,
     ``fields|L|N`` (cut or pad line L to N fields), ``blank|L`` (a blank line after line L),
     ``delete|L``,
     ``unclose|L|COLUMN`` (quote the field and drop its closing quote), ``rename|COLUMN|NEW``
@@ -86,6 +87,10 @@ def mutate(text: str, mutation: str) -> tuple[bytes, str]:
             cells, end = _fields(lines[int(args[0]) - 1])
             cells[header.index(args[1])] = args[2]
             lines[int(args[0]) - 1] = _join(cells, end)
+        elif name == "copycell":  # copy a cell from one line to another
+            cells, end = _fields(lines[int(args[1]) - 1])
+            cells[header.index(args[2])] = _fields(lines[int(args[0]) - 1])[0][header.index(args[2])]
+            lines[int(args[1]) - 1] = _join(cells, end)
         elif name == "fields":
             cells, end = _fields(lines[int(args[0]) - 1])
             n = int(args[1])
