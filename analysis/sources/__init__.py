@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import inspect
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 

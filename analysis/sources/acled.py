@@ -49,7 +49,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.paths import display_path
-from analysis.schema import conform_events, normalise_kind, require_columns, validate_events, value_problems
+from analysis.schema import (
+    conform_events,
+    normalise_kind,
+    require_columns,
+    validate_events,
+    value_problems,
+)
 from analysis.sources import LoadResult, OptionError
 from analysis.sources.dates import read_dates
 from analysis.sources.records import read_csv_records, rejects_from_problems

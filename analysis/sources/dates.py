@@ -29,7 +29,7 @@ Refused, with the reason
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -77,7 +77,7 @@ def _with_zone_format(values: pd.Series, fmt: str) -> pd.DataFrame:
         except ValueError:
             rows.append((pd.NaT, pd.NaT))
             continue
-        utc = stamp.astimezone(timezone.utc).replace(tzinfo=None) if stamp.tzinfo else pd.NaT
+        utc = stamp.astimezone(UTC).replace(tzinfo=None) if stamp.tzinfo else pd.NaT
         rows.append((pd.Timestamp(stamp.replace(tzinfo=None)), utc))
     return pd.DataFrame(rows, index=values.index, columns=["local", "utc"])
 

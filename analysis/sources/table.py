@@ -38,7 +38,13 @@ from analysis.schema import (
 )
 from analysis.sources import LoadResult, OptionError, SourceError
 from analysis.sources.dates import read_dates
-from analysis.sources.records import CsvRecords, check_header, check_encoding, read_csv_records, rejects_from_problems
+from analysis.sources.records import (
+    CsvRecords,
+    check_encoding,
+    check_header,
+    read_csv_records,
+    rejects_from_problems,
+)
 
 __all__ = ["load_table", "read_raw_table"]
 
@@ -251,7 +257,6 @@ def load_table(
     if sources_of["date"] not in raw.columns and "date" not in defaults:
         require_columns(raw, {"date": "the day of each event; or map one with column_map: {date: ...}"}, what=where)
 
-    n = len(raw)
     out = pd.DataFrame(index=raw.index)
     for canon, col in sources_of.items():
         if col in raw.columns:

@@ -53,7 +53,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.paths import display_path
-from analysis.schema import conform_events, require_columns, validate_events, value_problems
+from analysis.schema import (
+    conform_events,
+    require_columns,
+    validate_events,
+    value_problems,
+)
 from analysis.sources import LoadResult, OptionError
 from analysis.sources.dates import read_dates
 from analysis.sources.records import read_csv_records, rejects_from_problems
