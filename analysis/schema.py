@@ -8,7 +8,9 @@ Columns
 event_id : string
     Unique, non-missing key.
 date : datetime64, normalised to midnight
-    The local calendar day of the event in the theatre where it happened.
+    The local calendar day of the event in the theatre where it happened. A time-zone-aware
+    value keeps its wall-clock day (01:30 at UTC+3 on 30 October is 30 October), never the
+    day of its UTC instant; text is read by :func:`analysis.sources.dates.read_dates`.
 date_precision : {"day", "week", "month"}
     How precisely ``date`` is known.
 time_utc : datetime64 (UTC, tz-naive), optional
