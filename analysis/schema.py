@@ -314,7 +314,8 @@ def _as_datetime(values: pd.Series, col: str) -> pd.Series:
     to UTC for ``time_utc``.
     """
     present = values.dropna()
-    textual = isinstance(values.dtype, pd.StringDtype) or (values.dtype == object and present.map(lambda v: isinstance(v, str)).all())
+    textual = isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object and present.map(lambda v: isinstance(v, str)).all())
     if len(present) and textual:
         from analysis.sources.dates import read_dates
 
@@ -322,7 +323,8 @@ def _as_datetime(values: pd.Series, col: str) -> pd.Series:
         bad = parsed["problem"].notna()
         if bad.any():
             first = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"{parsed['problem'].iat[first]} in row {first}" + (f" and {int(bad.sum()) - 1} more row(s)" if bad.sum() > 1 else ""))
+            more = f" and {int(bad.sum()) - 1} more row(s)" if bad.sum() > 1 else ""
+            raise ValueError(f"{parsed['problem'].iat[first]} in row {first}{more}")
         if col == "date":
             return parsed["date"]
         # time_utc: a time with an offset gives its instant; a plain time is already UTC

@@ -123,5 +123,6 @@ def test_not_an_acled_file(tmp_path):
     with pytest.raises(ValueError, match="other.csv: no ACLED header"):
         load_acled(path)
     path.write_text("event_date,actor1,actor2\n2020-01-01,x,y\n")
-    with pytest.raises(ValueError, match=r"other.csv: the header \(line 1\) has no 'event_type', 'sub_event_type', 'country' columns"):
+    expected = r"other.csv: the header \(line 1\) has no 'event_type', 'sub_event_type', 'country' columns"
+    with pytest.raises(ValueError, match=expected):
         load_acled(path)

@@ -403,7 +403,8 @@ def _profile(project: Path) -> None:
     import yaml
 
     profile = yaml.safe_load((project / "notebooks" / "params" / "default.yaml").read_text())
-    cheap = {"n_permutations": 19, "n_bootstrap": 5, "named_events": {}, "flags": {}, "highlight": {}, "period_breaks": {"2018": "2018-01-01"},
+    cheap = {"n_permutations": 19, "n_bootstrap": 5, "named_events": {}, "flags": {}, "highlight": {},
+             "period_breaks": {"2018": "2018-01-01"},
              "chains_drawn": 0, "covariate_columns": ["fatalities"], "hawkes": False, "windows": [7, 30]}
     for section in profile.values():
         if isinstance(section, dict):
@@ -411,7 +412,8 @@ def _profile(project: Path) -> None:
                 if key in section:
                     section[key] = value
     if "timing" in profile and "cox_models" in profile["timing"]:
-        profile["timing"]["cox_models"] = [{"name": "b answering a", "trigger_side": "a", "covariates": ["trigger_fatalities_log1p"]}]
+        profile["timing"]["cox_models"] = [
+            {"name": "b answering a", "trigger_side": "a", "covariates": ["trigger_fatalities_log1p"]}]
     if "events" in profile:
         profile["events"]["source_priority"] = []
     profile.pop("news", None)
@@ -453,7 +455,8 @@ def throwaway(tmp_path_factory):
 
 def _stage_file(project: Path, case: dict) -> str:
     """Copy the case's file into the dyad's data folder; return its root-relative path."""
-    source = case_file(case, project / "data" / "external" / DYAD) if case["input"].startswith("fixture:") else CORPUS / case["input"]
+    folder = project / "data" / "external" / DYAD
+    source = case_file(case, folder) if case["input"].startswith("fixture:") else CORPUS / case["input"]
     target = project / "data" / "external" / DYAD / f"{case['case']}{''.join(Path(source).suffixes)}"
     if Path(source) != target:
         shutil.copyfile(source, target)

@@ -152,7 +152,8 @@ def test_time_utc_far_from_its_local_day_is_a_problem():
     # 2019-10-30 local: 22:30 UTC the day before is 14 h early at most (UTC+14 allows 10:00);
     # 38 h after its midnight is the limit (23:59 at UTC-12 is 11:59 UTC the next day)
     frame = pd.DataFrame({"date": pd.to_datetime(["2019-10-30"] * 4),
-                          "time_utc": pd.to_datetime(["2019-10-29 22:30", "2019-10-29 09:59", "2019-10-31 13:59", "2019-10-31 14:00"])})
+                          "time_utc": pd.to_datetime(["2019-10-29 22:30", "2019-10-29 09:59",
+                                                      "2019-10-31 13:59", "2019-10-31 14:00"])})
     [(mask, column, _)] = value_problems(frame)
     assert column == "time_utc" and mask.tolist() == [False, True, False, True]
 
@@ -173,5 +174,6 @@ def test_duplicate_ids_from_files_name_their_lines():
     events["raw_file"] = "data/x.csv"
     events["raw_row"] = pd.array([2, 3, 5], dtype="Int64")
     events.loc[2, "event_id"] = "a"
-    with pytest.raises(EventsValidationError, match=r"duplicate id 'a' in row 0 \(data/x.csv line 2\), row 2 \(data/x.csv line 5\)"):
+    expected = r"duplicate id 'a' in row 0 \(data/x.csv line 2\), row 2 \(data/x.csv line 5\)"
+    with pytest.raises(EventsValidationError, match=expected):
         validate_events(events)

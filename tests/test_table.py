@@ -73,7 +73,8 @@ def test_missing_mapped_column_is_an_error_naming_file_and_column(csv_path):
 def test_missing_date_column_is_an_error(tmp_path):
     path = tmp_path / "nodate.csv"
     path.write_text("id,when\n1,2020-01-01\n")
-    with pytest.raises(ValueError, match=r"nodate.csv: the header \(line 1\) has no 'date' \(for the day .*columns are: id, when"):
+    with pytest.raises(ValueError,
+                       match=r"nodate.csv: the header \(line 1\) has no 'date' \(for the day .*columns are: id, when"):
         load_table(path)
 
 
@@ -170,7 +171,8 @@ def test_unknown_key_of_a_source_entry_is_refused_with_the_closest_key(tmp_path,
     spec_file.write_text("name: mine\nperiod: {start: 2021-01-01, end: 2021-12-31}\n"
                          "sides: {a: {actors: [A]}, b: {actors: [B]}}\n")
     spec = load_dyad(spec_file)
-    with pytest.raises(OptionError, match=rf"^{spec_file}: source {csv_path}: unknown key 'colum_map' \(did you mean 'column_map'\?\)"):
+    expected = rf"^{spec_file}: source {csv_path}: unknown key 'colum_map' \(did you mean 'column_map'\?\)"
+    with pytest.raises(OptionError, match=expected):
         load_source({"format": "table", "path": str(csv_path), "colum_map": MAP}, spec=spec)
     # a key of another format is refused too: ucdp takes `initiator`, a table does not
     with pytest.raises(OptionError, match="unknown key 'initiator'; a table source takes: format, path"):

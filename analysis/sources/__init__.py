@@ -173,7 +173,8 @@ def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResul
         raise OptionError("sources", f"{where}a sources entry must be a mapping (format, path, ...), got {entry!r}")
     fmt = entry.get("format")
     if fmt not in FORMATS:
-        raise OptionError("format", f"{where}source {entry.get('path')!r}: unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
+        raise OptionError("format", f"{where}source {entry.get('path')!r}: unknown format {fmt!r}; "
+                                    f"known formats: {', '.join(FORMATS)}")
     if "path" not in entry:
         raise OptionError("path", f"{where}a {fmt} source has no 'path'")
     where += f"source {entry['path']}: "
@@ -182,7 +183,8 @@ def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResul
         if key not in ENTRY_KEYS and key not in allowed:
             close = difflib.get_close_matches(str(key), [*allowed, *ENTRY_KEYS], n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise OptionError(str(key), f"{where}unknown key '{key}'{hint}; a {fmt} source takes: {', '.join([*ENTRY_KEYS, *allowed])}")
+            raise OptionError(str(key), f"{where}unknown key '{key}'{hint}; "
+                                        f"a {fmt} source takes: {', '.join([*ENTRY_KEYS, *allowed])}")
     options = {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
     path = resolve(entry["path"], root)
     if not path.exists():

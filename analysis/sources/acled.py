@@ -180,7 +180,8 @@ def load_acled(
         if unknown:
             raise OptionError("event_types", f"event_types: {', '.join(map(repr, unknown))} not ACLED event type(s); "
                                              f"ACLED's are: {', '.join(EVENT_TYPES)}")
-    records = read_csv_records(path, hxl=False, encoding=encoding, header=_is_header, what="ACLED header (a line naming event_date and actor1)")
+    records = read_csv_records(path, hxl=False, encoding=encoding, header=_is_header,
+                               what="ACLED header (a line naming event_date and actor1)")
     raw, rows = records.frame, records.lines
     where = f"{name}: the header (line {records.header_line})"
     require_columns(raw, _REQUIRED, what=where)
@@ -255,7 +256,8 @@ def load_acled(
     actor = ok["actor1"].where(~flip, ok["actor2"])
     target = ok["actor2"].where(~flip, ok["actor1"])
     reason = pd.Series(pd.NA, index=ok.index, dtype="string")
-    reason[etype == "Explosions/Remote violence"] = "ACLED codes the attacker as actor1 in remote violence (" + ok["sub_event_type"] + ")"
+    reason[etype == "Explosions/Remote violence"] = ("ACLED codes the attacker as actor1 in remote violence ("
+                                                     + ok["sub_event_type"] + ")")
     reason[etype == "Violence against civilians"] = "ACLED codes the perpetrator as actor1 in violence against civilians"
     reason[regains] = "government regains territory: the state forces acted"
     reason[overtakes] = "non-state actor overtakes territory: the non-state actor acted"
@@ -277,7 +279,8 @@ def load_acled(
             "country": ok["country"],
             "latitude": numbers.get("latitude", pd.Series(np.nan, index=raw.index))[keep.to_numpy()],
             "longitude": numbers.get("longitude", pd.Series(np.nan, index=raw.index))[keep.to_numpy()],
-            "fatalities": numbers.get("fatalities", pd.Series(np.nan, index=raw.index))[keep.to_numpy()].astype("Float64").astype("Int64"),
+            "fatalities": numbers.get("fatalities", pd.Series(np.nan, index=raw.index))[keep.to_numpy()]
+            .astype("Float64").astype("Int64"),
             "source": source,
             "source_id": ok[id_col],
             "url": pd.NA,

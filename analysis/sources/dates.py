@@ -207,7 +207,8 @@ def _read_other(values: pd.Series, expected: str, dayfirst: bool) -> pd.DataFram
     problem[bad_offset & problem.isna()] = "not a UTC offset (" + values[bad_offset] + "); offsets run from -12:00 to +14:00"
     zoned = timed & tz.notna() & problem.isna()
     if zoned.any():
-        local = (day[zoned] + pd.to_timedelta(hour[zoned] * 3600 + minute[zoned] * 60 + second[zoned] + fraction[zoned], unit="s"))
+        seconds = hour[zoned] * 3600 + minute[zoned] * 60 + second[zoned] + fraction[zoned]
+        local = day[zoned] + pd.to_timedelta(seconds, unit="s")
         utc[zoned] = local - pd.to_timedelta(offset_minutes[zoned], unit="m")
     problem[out_of_range] = ("year " + year[out_of_range].astype("Int64").astype("string")
                              + f" is outside the years the tables can hold ({FIRST_YEAR} to {LAST_YEAR})")

@@ -228,7 +228,8 @@ def read_csv_records(
                 except csv.Error as exc:
                     end = reader.line_num
                     if names is not None:  # a damaged line before the header is not a record
-                        damaged.append((start, end, "unclosed quote: the file ends inside a quoted field" if "end of data" in str(exc)
+                        at_end = "end of data" in str(exc)
+                        damaged.append((start, end, "unclosed quote: the file ends inside a quoted field" if at_end
                                         else f"unclosed quote: a quoted field is not closed where it should be ({exc})"))
                     continue
                 end = reader.line_num
@@ -254,7 +255,8 @@ def read_csv_records(
                         damaged.append((start, end, f"a quoted field runs over lines {start}-{end} and leaves the record with "
                                                     f"{len(row)} fields, expected {len(names)}: an unclosed quote"))
                     else:
-                        broken.append((start, f"{len(row)} fields", f"has {len(row)} fields, expected {len(names)} (the header's)"))
+                        broken.append((start, f"{len(row)} fields",
+                                       f"has {len(row)} fields, expected {len(names)} (the header's)"))
                     continue
                 if end > start:
                     spanning.append((start, end, len(starts)))
@@ -276,26 +278,8 @@ def read_csv_records(
     flush()
     dropped: set[int] = set()
     if damaged or spanning:
-        texts = _lines_of(path, codec, [(a, b) for a, b, _ in damaged] + [(a, b) for a, b, _ in spanning])
-        for start, last, position in spanning:
-            # a multi-line record one of whose continuation lines is a whole record by itself
-            whole = next((n for n in range(start + 1, last + 1)
-                          if len(next(csv.reader([texts[n].rstrip("\r\n")], delimiter=delimiter), [])) >= len(names)), None)
-            if whole is not None:
-                dropped.add(position)
-                damaged.append((start, last, f"a quoted field runs over lines {start}-{last} and line {whole} alone holds a "
-                                             f"whole record of {len(names)} fields: an unclosed quote"))
-        for start, last, reason in damaged:
-            for number in range(start, last + 1):
-                if not texts[number].strip(delimiter + " \t\r\n"):
-                    continue  # a blank line inside the span is no record
-                if last == start:
-                    why = reason
-                elif number == start:
-                    why = f"{reason}; lines {start}-{last} ran together and are quarantined, one record each"
-                else:
-                    why = f"swallowed by the unclosed quote of line {start}; lines {start}-{last} quarantined, one record each"
-                broken.append((number, texts[number].strip("\r\n")[:_SHOWN], why))
+        quarantined, dropped = _quarantine_spans(path, codec, delimiter, len(names), damaged, spanning)
+        broken.extend(quarantined)
     if skipped_before:
         notes.insert(0, f"{header_line - 1} line(s) before the header (line {header_line}) were skipped")
     if delimiter_only:
@@ -308,6 +292,51 @@ def read_csv_records(
         keep = ~np.isin(np.arange(len(frame)), sorted(dropped))
         frame, lines = frame[keep].reset_index(drop=True), lines[keep].reset_index(drop=True)
     return CsvRecords(frame, lines, tuple(sorted(broken)), header_line, hxl_line, hxl_tags, tuple(notes))
+
+
+def _quarantine_spans(
+    path: Path, codec: str, delimiter: str, width: int,
+    damaged: list[tuple[int, int, str]], spanning: list[tuple[int, int, int]],
+) -> tuple[list[tuple[int, str, str]], set[int]]:
+    """Rejected records for the lines of damaged spans (module notes), read in a second pass.
+
+    Parameters
+    ----------
+    damaged : list of (first line, last line, reason)
+        Spans where quoting broke.
+    spanning : list of (first line, last line, position)
+        Well-formed records over several lines; one whose continuation line is, read alone, a
+        whole record of ``width`` fields is damaged too, and its position is returned.
+
+    Returns
+    -------
+    (list of (line, value, reason), set of int)
+        One rejected record per non-blank line of each damaged span, and the positions of the
+        multi-line records to drop from the accepted ones.
+    """
+    damaged = list(damaged)
+    texts = _lines_of(path, codec, [(a, b) for a, b, _ in damaged] + [(a, b) for a, b, _ in spanning])
+    dropped: set[int] = set()
+    for start, last, position in spanning:
+        whole = next((n for n in range(start + 1, last + 1)
+                      if len(next(csv.reader([texts[n].rstrip("\r\n")], delimiter=delimiter), [])) >= width), None)
+        if whole is not None:
+            dropped.add(position)
+            damaged.append((start, last, f"a quoted field runs over lines {start}-{last} and line {whole} alone holds a "
+                                         f"whole record of {width} fields: an unclosed quote"))
+    quarantined = []
+    for start, last, reason in damaged:
+        for number in range(start, last + 1):
+            if not texts[number].strip(delimiter + " \t\r\n"):
+                continue  # a blank line inside the span is no record
+            if last == start:
+                why = reason
+            elif number == start:
+                why = f"{reason}; lines {start}-{last} ran together and are quarantined, one record each"
+            else:
+                why = f"swallowed by the unclosed quote of line {start}; lines {start}-{last} quarantined, one record each"
+            quarantined.append((number, texts[number].strip("\r\n")[:_SHOWN], why))
+    return quarantined, dropped
 
 
 def _lines_of(path: Path, codec: str, spans: list[tuple[int, int]]) -> dict[int, str]:
