@@ -7,7 +7,7 @@ under ``make``; parameters therefore hold root-relative paths and code resolves 
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,9 +73,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     full = resolve(path)
     full.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{full.name}.", suffix=".tmp", dir=full.parent)
-    os.close(handle)
-    temporary = Path(name)
+    # a fresh name the writer creates itself, so the table gets the usual file permissions
+    temporary = full.with_name(f".{full.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         yield temporary
         os.replace(temporary, full)
