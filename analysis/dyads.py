@@ -126,6 +126,17 @@ def _date(value: Any, what: str, path: str) -> pd.Timestamp:
     raise ValueError(f"{path}: {what} must be a date like 2019-10-01, got {value!r}")
 
 
+def _theatre(value: Any, path: str) -> tuple[str, ...]:
+    """The theatre's countries: a list of names, or one name given as text."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(c, str) for c in value):
+        return tuple(value)
+    raise ValueError(f"{path}: theatre must be a list of country names (or one name), got {value!r}")
+
+
 def load_dyad(path: str | Path) -> DyadSpec:
     """Read and check a dyad spec from YAML.
 
@@ -197,7 +208,7 @@ def load_dyad(path: str | Path) -> DyadSpec:
         sides=sides,
         start=start,
         end=end,
-        theatre=tuple(raw.get("theatre") or ()),
+        theatre=_theatre(raw.get("theatre"), where),
         response=dict(response),
         sources=tuple(raw.get("sources") or ()),
         description=str(raw.get("description", "")).strip(),

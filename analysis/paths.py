@@ -6,9 +6,13 @@ under ``make``; parameters therefore hold root-relative paths and code resolves 
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["display_path", "project_root", "resolve", "write_parquet"]
+__all__ = ["atomic_path", "display_path", "project_root", "resolve", "write_csv", "write_parquet"]
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -49,12 +53,50 @@ def display_path(path: str | Path, root: str | Path | None = None) -> str:
         return str(path)
 
 
-def write_parquet(frame, path: str | Path) -> Path:
-    """Write ``frame`` (a DataFrame) to ``path`` (root-relative or absolute) as Parquet.
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` to write to; renamed to ``path`` only when complete.
 
-    Creates the parent folder; no index is stored, so equal frames give equal files.
+    Use for every output table, so that an interrupted or failing stage never leaves a file
+    that looks finished: the temporary file (``.<name>.<random>.tmp`` in the same folder, so
+    the rename is atomic) is removed on any error, and an existing ``path`` stays as it was.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final path, root-relative or absolute; its folder is created.
+
+    Yields
+    ------
+    Path
+        The temporary path to write to.
     """
     full = resolve(path)
     full.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(full, index=False)
+    # a fresh name the writer creates itself, so the table gets the usual file permissions
+    temporary = full.with_name(f".{full.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        yield temporary
+        os.replace(temporary, full)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_parquet(frame, path: str | Path) -> Path:
+    """Write ``frame`` (a DataFrame) to ``path`` (root-relative or absolute) as Parquet.
+
+    Creates the parent folder; no index is stored, so equal frames give equal files. Written to
+    a temporary name and renamed when complete (:func:`atomic_path`).
+    """
+    full = resolve(path)
+    with atomic_path(full) as temporary:
+        frame.to_parquet(temporary, index=False)
+    return full
+
+
+def write_csv(frame, path: str | Path) -> Path:
+    """Write ``frame`` to ``path`` as UTF-8 CSV without the index, atomically (:func:`atomic_path`)."""
+    full = resolve(path)
+    with atomic_path(full) as temporary:
+        frame.to_csv(temporary, index=False)
     return full

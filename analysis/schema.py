@@ -8,7 +8,9 @@ Columns
 event_id : string
     Unique, non-missing key.
 date : datetime64, normalised to midnight
-    The local calendar day of the event in the theatre where it happened.
+    The local calendar day of the event in the theatre where it happened. A time-zone-aware
+    value keeps its wall-clock day (01:30 at UTC+3 on 30 October is 30 October), never the
+    day of its UTC instant; text is read by :func:`analysis.sources.dates.read_dates`.
 date_precision : {"day", "week", "month"}
     How precisely ``date`` is known.
 time_utc : datetime64 (UTC, tz-naive), optional
@@ -51,10 +53,13 @@ __all__ = [
     "DATE_PRECISIONS",
     "REJECT_COLUMNS",
     "EventsValidationError",
+    "KIND_SYNONYMS",
+    "check_kind_map",
     "conform_events",
     "empty_events",
     "make_rejects",
     "normalise_kind",
+    "require_columns",
     "validate_events",
     "value_problems",
 ]
@@ -119,9 +124,13 @@ REJECT_COLUMNS: dict[str, str] = {
     "reason": "string",
 }
 
-# Words sources use for an event type, mapped to a canonical kind. Matching is on the
-# lower-cased, stripped value; anything else becomes "other" with the raw value kept.
-_KIND_SYNONYMS: dict[str, str] = {
+#: Words sources use for an event type, mapped to a canonical kind: the one table every loader
+#: uses (a table source may add its own labels with ``kind_map``). Matching is on the
+#: lower-cased, stripped value; anything else becomes "other" with the raw value kept in
+#: ``source_type``. ACLED's sub-event types are here too (ACLED codebook, 2023): its "Attack"
+#: (an armed group attacking civilians, any weapon) says nothing of the weapon and is ``other``,
+#: as is a generic "attack" in any table; an "Armed clash" is an exchange of fire, ``shooting``.
+KIND_SYNONYMS: dict[str, str] = {
     "air strike": "airstrike",
     "air strikes": "airstrike",
     "airstrikes": "airstrike",
@@ -142,14 +151,62 @@ _KIND_SYNONYMS: dict[str, str] = {
     "missile attack": "missile",
     "roadside bomb": "ied",
     "remote explosive/landmine/ied": "ied",
+    "suicide bomb": "ied",
     "shelling/artillery/missile attack": "rocket",
     "armed clash": "shooting",
+    "government regains territory": "raid",
+    "non-state actor overtakes territory": "raid",
+    "grenade": "other",
+    "chemical weapon": "other",
     "attack": "other",
 }
+
+#: A UTC time may precede the midnight of its local date by up to 14 hours (UTC+14) and follow
+#: it by up to 38 hours (23:59 at UTC-12 is 11:59 the next day UTC, plus a day's span).
+UTC_BEFORE_LOCAL_DAY = pd.Timedelta(hours=14)
+UTC_AFTER_LOCAL_DAY = pd.Timedelta(hours=38)
+
+#: Whole numbers above this cannot be held exactly once read as floating point (2**53).
+LARGEST_COUNT = 2**53
 
 
 class EventsValidationError(ValueError):
     """An events table breaks the canonical schema; the message names columns and rows."""
+
+
+def require_columns(frame: pd.DataFrame, cols, *, what: str = "events", error: type[Exception] = ValueError) -> pd.DataFrame:
+    """Check that ``frame`` has every column in ``cols``; the one "has no column" error.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table to check. It is not modified.
+    cols : iterable of str, or mapping of str to str
+        The columns needed; a mapping gives, for each column, what it is needed for (shown in
+        brackets: ``'Deaths' (for fatalities)``).
+    what : str
+        What to call the table in the message (a file name, "events", "cycles"...).
+    error : exception class
+        The exception raised (e.g. :class:`EventsValidationError`).
+
+    Returns
+    -------
+    DataFrame
+        ``frame`` itself, so the call can be chained.
+
+    Raises
+    ------
+    error
+        ``"<what> has no 'a' column; columns are: ..."`` (``'a', 'b' columns`` for several),
+        naming every missing column and every column present.
+    """
+    purposes = dict(cols) if isinstance(cols, Mapping) else {c: None for c in cols}
+    missing = [c for c in purposes if c not in frame.columns]
+    if missing:
+        named = ", ".join(repr(c) + (f" (for {purposes[c]})" if purposes[c] else "") for c in missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise error(f"{what} has no {named} column{plural}; columns are: {', '.join(map(str, frame.columns))}")
+    return frame
 
 
 def empty_events() -> pd.DataFrame:
@@ -157,24 +214,66 @@ def empty_events() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EVENT_COLUMNS.items()})
 
 
-def normalise_kind(values: pd.Series) -> pd.Series:
+def check_kind_map(kind_map: Mapping[str, str] | None) -> dict[str, str]:
+    """Check a source's ``kind_map`` (raw type label -> canonical kind) and key it for matching.
+
+    Returns
+    -------
+    dict
+        The lower-cased, stripped labels mapped to their kinds (the form :func:`normalise_kind`
+        matches on).
+
+    Raises
+    ------
+    ValueError
+        If ``kind_map`` is not a mapping of text to text, a value is not one of :data:`KINDS`, or
+        two labels differ only in case or surrounding spaces; the message names the key.
+    """
+    if kind_map is None:
+        return {}
+    if not isinstance(kind_map, Mapping):
+        raise ValueError(f"kind_map must map raw type labels to kinds, got {type(kind_map).__name__} {kind_map!r}")
+    keyed: dict[str, str] = {}
+    for label, kind in kind_map.items():
+        if not isinstance(label, str) or not isinstance(kind, str):
+            raise ValueError(f"kind_map: {label!r}: {kind!r}: labels and kinds must be text")
+        if kind not in KINDS:
+            raise ValueError(f"kind_map: {label!r} maps to {kind!r}, which is not a kind; kinds are: {', '.join(KINDS)}")
+        key = label.strip().lower()
+        if key in keyed and keyed[key] != kind:
+            raise ValueError(f"kind_map: {label!r} is given twice (labels are matched ignoring case and spaces)")
+        keyed[key] = kind
+    return keyed
+
+
+def normalise_kind(values: pd.Series, kind_map: Mapping[str, str] | None = None) -> pd.Series:
     """Map source event types to canonical kinds.
 
     Parameters
     ----------
     values : Series
         Raw event types (any case, surrounding spaces allowed).
+    kind_map : mapping, optional
+        A source's own labels -> canonical kinds (checked by :func:`check_kind_map`); they come
+        before the canonical kinds themselves and :data:`KIND_SYNONYMS`.
 
     Returns
     -------
     Series of string
         A canonical kind from :data:`KINDS` for every non-missing value; values that are neither
-        a kind nor a known synonym become ``"other"`` (keep the raw value in ``source_type``).
-        Missing values stay missing.
+        in ``kind_map``, a kind, nor a known synonym become ``"other"`` (keep the raw value in
+        ``source_type``). Missing values stay missing.
     """
+    own = check_kind_map(kind_map)
     raw = values.astype("string").str.strip().str.lower()
-    mapped = raw.map(lambda v: v if v in KINDS else _KIND_SYNONYMS.get(v, "other"), na_action="ignore")
-    return mapped.astype("string")
+
+    def kind(v: str) -> str:
+        if v in own:
+            return own[v]
+        return v if v in KINDS else KIND_SYNONYMS.get(v, "other")
+
+    table = {v: kind(v) for v in raw.dropna().unique()}  # each distinct label once
+    return raw.map(table).astype("string")
 
 
 def conform_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -195,11 +294,7 @@ def conform_events(events: pd.DataFrame) -> pd.DataFrame:
             continue
         try:
             if dtype.startswith("datetime64"):
-                converted = pd.to_datetime(out[col])
-                if getattr(converted.dt, "tz", None) is not None:
-                    converted = converted.dt.tz_convert("UTC").dt.tz_localize(None)
-                converted = converted.astype("datetime64[ns]")
-                out[col] = converted.dt.normalize() if col == "date" else converted
+                out[col] = _as_datetime(out[col], col)
             else:
                 out[col] = out[col].astype(dtype)
         except (TypeError, ValueError) as exc:
@@ -210,15 +305,57 @@ def conform_events(events: pd.DataFrame) -> pd.DataFrame:
     return out[list(EVENT_COLUMNS) + extras]
 
 
-def _rows_text(events: pd.DataFrame, mask: pd.Series, limit: int = 5) -> str:
-    """Describe the offending rows by position and event_id, at most ``limit`` of them."""
+def _as_datetime(values: pd.Series, col: str) -> pd.Series:
+    """A date column as local days, or ``time_utc`` as naive UTC times (see the module notes).
+
+    Text is read by :func:`analysis.sources.dates.read_dates`, so that a value with a UTC
+    offset keeps its own (local) day and a column mixing offsets and plain dates is read value
+    by value. A time-zone-aware column gives its wall-clock day for ``date`` and is converted
+    to UTC for ``time_utc``.
+    """
+    present = values.dropna()
+    textual = isinstance(values.dtype, pd.StringDtype) or (
+        values.dtype == object and present.map(lambda v: isinstance(v, str)).all())
+    if len(present) and textual:
+        from analysis.sources.dates import read_dates
+
+        parsed = read_dates(values.astype("string"))
+        bad = parsed["problem"].notna()
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            more = f" and {int(bad.sum()) - 1} more row(s)" if bad.sum() > 1 else ""
+            raise ValueError(f"{parsed['problem'].iat[first]} in row {first}{more}")
+        if col == "date":
+            return parsed["date"]
+        # time_utc: a time with an offset gives its instant; a plain time is already UTC
+        plain = pd.to_datetime(values.astype("string").where(parsed["time_utc"].isna()), format="ISO8601", errors="coerce")
+        return parsed["time_utc"].fillna(plain.astype("datetime64[ns]")).astype("datetime64[ns]")
+    converted = pd.to_datetime(values)
+    if getattr(converted.dt, "tz", None) is not None:
+        # the local day is the wall-clock day; the UTC time is the instant in UTC
+        converted = converted.dt.tz_localize(None) if col == "date" else converted.dt.tz_convert("UTC").dt.tz_localize(None)
+    converted = converted.astype("datetime64[ns]")
+    return converted.dt.normalize() if col == "date" else converted
+
+
+def _rows_text(events: pd.DataFrame, mask: pd.Series, limit: int = 5, *, show_id: bool = True) -> str:
+    """Describe the offending rows by position, event_id and the line of the file they came from
+    (``raw_file`` line ``raw_row``), at most ``limit`` of them."""
     idx = np.flatnonzero(np.asarray(mask, dtype=bool))
     ids = events["event_id"] if "event_id" in events.columns else None
+    files = events["raw_file"] if "raw_file" in events.columns else None
+    lines = events["raw_row"] if "raw_row" in events.columns else None
     parts = []
     for i in idx[:limit]:
         label = f"row {i}"
-        if ids is not None and not pd.isna(ids.iloc[i]):
-            label += f" (event_id {ids.iloc[i]!r})"
+        about = []
+        if show_id and ids is not None and not pd.isna(ids.iloc[i]):
+            about.append(f"event_id {ids.iloc[i]!r}")
+        if lines is not None and not pd.isna(lines.iloc[i]):
+            where = f"{files.iloc[i]} " if files is not None and not pd.isna(files.iloc[i]) else ""
+            about.append(f"{where}line {lines.iloc[i]}")
+        if about:
+            label += f" ({', '.join(about)})"
         parts.append(label)
     more = f" and {len(idx) - limit} more" if len(idx) > limit else ""
     return ", ".join(parts) + more
@@ -242,8 +379,10 @@ def value_problems(
         One entry per failing check: a boolean Series marking the offending rows, the column,
         and the reason. Checks: ``date_precision`` and ``kind`` in their vocabularies; counts
         (``fatalities``, ``injuries``, ``munitions``, their ``_min``/``_max`` and
-        ``count_columns``) whole and >= 0; ``<count>_min`` <= ``<count>_max``; latitude and
-        longitude in range.
+        ``count_columns``) finite, whole, >= 0 and at most 2**53; ``<count>_min`` <=
+        ``<count>_max``; latitude and longitude finite and in range; ``weight`` finite;
+        ``time_utc`` within 14 h before and 38 h after the midnight of ``date`` (the time zones
+        of the world span UTC-12 to UTC+14).
     """
     found: list[tuple[pd.Series, str, str]] = []
 
@@ -261,16 +400,30 @@ def value_problems(
     bounded += [f"{c}_{b}" for c in COUNT_COLUMNS for b in ("min", "max") if f"{c}_{b}" in events.columns]
     for col in bounded + [c for c in count_columns if c in events.columns]:
         values = pd.to_numeric(events[col], errors="coerce").astype("Float64")
+        finite = values.notna() & np.isfinite(values.fillna(0).to_numpy(dtype=float))
         add(events[col].notna() & values.isna(), col, "not a number")
-        add(values < 0, col, "negative count")
-        add(values.notna() & (values != values.round()), col, "not a whole number")
+        add(values.notna() & ~finite, col, "not a finite number")
+        add(finite & (values < 0), col, "negative count")
+        add(finite & (values > LARGEST_COUNT), col, f"too large for a count (more than 2^53 = {LARGEST_COUNT:,})")
+        add(finite & (values != values.round()), col, "not a whole number")
     for col in COUNT_COLUMNS:
         lo, hi = f"{col}_min", f"{col}_max"
         if lo in events.columns and hi in events.columns:
             add(pd.to_numeric(events[lo], errors="coerce") > pd.to_numeric(events[hi], errors="coerce"), lo, f"greater than {hi}")
     for col, bound in (("latitude", 90), ("longitude", 180)):
         if col in events.columns:
-            add(pd.to_numeric(events[col], errors="coerce").abs() > bound, col, f"outside [-{bound}, {bound}]")
+            values = pd.to_numeric(events[col], errors="coerce").astype("Float64")
+            finite = values.notna() & np.isfinite(values.fillna(0).to_numpy(dtype=float))
+            add(values.notna() & ~finite, col, "not a finite number")
+            add(finite & (values.abs() > bound), col, f"outside [-{bound}, {bound}]")
+    if "weight" in events.columns:
+        values = pd.to_numeric(events["weight"], errors="coerce").astype("Float64")
+        add(values.notna() & ~np.isfinite(values.fillna(0).to_numpy(dtype=float)), "weight", "not a finite number")
+    if "date" in events.columns and "time_utc" in events.columns and pd.api.types.is_datetime64_any_dtype(events["date"]) \
+            and pd.api.types.is_datetime64_any_dtype(events["time_utc"]):
+        after = events["time_utc"] - events["date"].dt.normalize()
+        add(after.notna() & ((after < -UTC_BEFORE_LOCAL_DAY) | (after >= UTC_AFTER_LOCAL_DAY)), "time_utc",
+            "more than 14 h before or 38 h after the midnight of its date: no time zone puts it on that day")
     return found
 
 
@@ -303,12 +456,7 @@ def validate_events(
         Listing every problem found: missing columns (with the columns present), and for each
         failing check the column and the first offending rows by position and ``event_id``.
     """
-    missing = [c for c in REQUIRED_COLUMNS if c not in events.columns]
-    if missing:
-        raise EventsValidationError(
-            f"{name} has no {', '.join(repr(c) for c in missing)} column"
-            f"{'s' if len(missing) > 1 else ''}; columns are: {', '.join(map(str, events.columns))}"
-        )
+    require_columns(events, REQUIRED_COLUMNS, what=name, error=EventsValidationError)
 
     problems: list[str] = []
 
@@ -321,7 +469,12 @@ def validate_events(
         check(events[col].isna(), col, "missing value")
 
     ids = events["event_id"]
-    check(ids.duplicated(keep=False) & ids.notna(), "event_id", "duplicate id")
+    repeated = ids.duplicated(keep=False) & ids.notna()
+    if repeated.any():
+        # each repeated id with every row holding it (rows of two files name both files)
+        groups = [f"{value!r} in {_rows_text(events, ids == value, show_id=False)}" for value in ids[repeated].unique()[:5]]
+        more = ids[repeated].nunique() - len(groups)
+        problems.append("column 'event_id': duplicate id " + "; ".join(groups) + (f"; and {more} more ids" if more > 0 else ""))
 
     if not pd.api.types.is_datetime64_any_dtype(events["date"]):
         problems.append(f"column 'date': dtype is {events['date'].dtype}, expected datetime64")

@@ -104,7 +104,7 @@ def test_older_export_numeric_codes_long_dates_and_stray_lines(tmp_path):
         "Anbar,,,Qaim,34.4,41.1,1,Paper,National,,x,1,IRQ",
     ], before="ACLED export - do not redistribute\n\n")
     result = load_acled(path)
-    assert result.notes == ("2 line(s) before the header were skipped",)
+    assert result.notes == ("2 line(s) before the header (line 3) were skipped",)
     assert result.counts["read"] == 3 and result.counts["accepted"] == 2 and result.counts["rejected"] == 1
     events = result.events.set_index("source_id")
     assert events.loc["XYZ1", "date"] == pd.Timestamp("2020-03-02")
@@ -123,5 +123,6 @@ def test_not_an_acled_file(tmp_path):
     with pytest.raises(ValueError, match="other.csv: no ACLED header"):
         load_acled(path)
     path.write_text("event_date,actor1,actor2\n2020-01-01,x,y\n")
-    with pytest.raises(ValueError, match=r"other.csv: not an ACLED export, no column\(s\) \['event_type'"):
+    expected = r"other.csv: the header \(line 1\) has no 'event_type', 'sub_event_type', 'country' columns"
+    with pytest.raises(ValueError, match=expected):
         load_acled(path)

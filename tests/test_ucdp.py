@@ -179,7 +179,7 @@ def test_synthetic_file_rows_rejects_and_lines(tmp_path):
     assert found[6] == ("date_end", "2020-03-15", "date_start to date_end spans 43 days, more than a month; "
                         "events carry day, week or month precision")
     assert found[7] == ("date_start; date_end; type_of_violence", "2020-02-30; 2020-02-30; 4",
-                        "cannot read date (expected YYYY-MM-DD); cannot read date (expected YYYY-MM-DD); "
+                        "not a calendar date (2020-02-30); not a calendar date (2020-02-30); "
                         "unknown type_of_violence (expected 1 state-based, 2 non-state or 3 one-sided)")
     assert found[8] == ("high; latitude", "x; 95", "not a number; outside [-90, 90]")
     assert found[9] == ("", "4 fields", "has 4 fields, expected 20 (the header's)")
@@ -199,13 +199,13 @@ def test_missing_required_column_names_file_and_column(tmp_path):
     with pytest.raises(ValueError) as err:
         load_ucdp(path)
     message = str(err.value)
-    assert str(path) in message and "no column 'best'" in message
-    assert "the file's columns are: id, type_of_violence" in message
+    assert f"{path}: the header (line 1) of a UCDP GED file has no 'best' column" in message
+    assert "columns are: id, type_of_violence" in message
 
 
 def test_empty_and_absent_files(tmp_path):
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(ValueError, match="empty file, no header"):
+    with pytest.raises(ValueError, match="empty.csv: empty file: no header line"):
         load_ucdp(tmp_path / "empty.csv")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_ucdp(tmp_path / "absent.csv")

@@ -13,11 +13,43 @@ initiator in ``actor``, the other party in ``target``, and why in ``initiator_re
 
 from __future__ import annotations
 
+import difflib
+import inspect
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["FORMATS", "LoadResult", "load_source"]
+__all__ = ["FORMATS", "LoadResult", "OptionError", "SourceError", "load_source"]
+
+
+class SourceError(ValueError):
+    """A file, or a record of it, cannot be read; the message names the file, line and column.
+
+    Attributes
+    ----------
+    file : str
+        The file, as the tables name it (:func:`analysis.paths.display_path`).
+    line : int or None
+        The line of the file (1-based, the header is line 1 when it comes first).
+    column : str or None
+        The column of the file, by its header name (or a character position, as text).
+    """
+
+    def __init__(self, file: str, message: str, *, line: int | None = None, column: str | None = None):
+        self.file, self.line, self.column = file, line, column
+        where = file + (f", line {line}" if line is not None else "") + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {message}")
+
+
+class OptionError(ValueError):
+    """A loader option (a key of a source entry in a dyad spec) is wrong; the message names the key.
+
+    :func:`load_source` adds the dyad spec's file and the entry's path to the message.
+    """
+
+    def __init__(self, key: str, message: str):
+        self.key = key
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -94,6 +126,19 @@ FORMATS = {
 USES_SPEC = {"acled", "ucdp", "gdelt", "fatalities", "news"}
 
 
+#: Keys of a source entry read by :func:`load_source` itself, not passed to the loader.
+ENTRY_KEYS = ("format", "path", "obtain", "name")
+
+
+def loader_options(fmt: str) -> tuple[str, ...]:
+    """The keys a source entry of format ``fmt`` may give, besides :data:`ENTRY_KEYS`."""
+    from importlib import import_module
+
+    module, func = FORMATS[fmt].split(":")
+    params = inspect.signature(getattr(import_module(module), func)).parameters
+    return tuple(k for k, p in params.items() if p.kind is p.KEYWORD_ONLY and k != "spec")
+
+
 def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResult:
     """Load one ``sources:`` entry of a dyad spec.
 
@@ -104,23 +149,43 @@ def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResul
         optional ``obtain`` text saying how to get the file, and the loader's own keyword
         arguments (e.g. ``column_map``, ``defaults``, ``source``).
     spec : DyadSpec, optional
-        Passed to the loaders that use it (:data:`USES_SPEC`).
+        Passed to the loaders that use it (:data:`USES_SPEC`); its file is named in errors
+        about the entry's keys.
 
     Raises
     ------
     FileNotFoundError
         If the file is missing; the message includes the entry's ``obtain`` text.
-    ValueError
-        If the format is unknown.
+    OptionError
+        If the format is unknown, a key is not one the format's loader takes (with the closest
+        valid key), or the loader refuses a value; the message names the dyad spec's file, the
+        entry's path and the key.
+    SourceError
+        If the file cannot be read; every error of a loader names the file (an error that does
+        not is given the file's name here).
     """
     from importlib import import_module
 
-    from analysis.paths import resolve
+    from analysis.paths import display_path, resolve
 
-    options = {k: v for k, v in entry.items() if k not in {"format", "path", "obtain", "name"}}
+    where = f"{spec.path}: " if spec is not None and getattr(spec, "path", None) else ""
+    if not isinstance(entry, dict):
+        raise OptionError("sources", f"{where}a sources entry must be a mapping (format, path, ...), got {entry!r}")
     fmt = entry.get("format")
     if fmt not in FORMATS:
-        raise ValueError(f"source {entry.get('path')!r}: unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
+        raise OptionError("format", f"{where}source {entry.get('path')!r}: unknown format {fmt!r}; "
+                                    f"known formats: {', '.join(FORMATS)}")
+    if "path" not in entry:
+        raise OptionError("path", f"{where}a {fmt} source has no 'path'")
+    where += f"source {entry['path']}: "
+    allowed = loader_options(fmt)
+    for key in entry:
+        if key not in ENTRY_KEYS and key not in allowed:
+            close = difflib.get_close_matches(str(key), [*allowed, *ENTRY_KEYS], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise OptionError(str(key), f"{where}unknown key '{key}'{hint}; "
+                                        f"a {fmt} source takes: {', '.join([*ENTRY_KEYS, *allowed])}")
+    options = {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
     path = resolve(entry["path"], root)
     if not path.exists():
         how = entry.get("obtain") or "check the path in the dyad spec's sources list"
@@ -128,4 +193,14 @@ def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResul
     module, func = FORMATS[fmt].split(":")
     if fmt in USES_SPEC:
         options.setdefault("spec", spec)
-    return getattr(import_module(module), func)(path, **options)
+    try:
+        return getattr(import_module(module), func)(path, **options)
+    except OptionError as exc:
+        raise OptionError(exc.key, f"{where}{exc}") from exc
+    except (SourceError, FileNotFoundError):
+        raise
+    except Exception as exc:  # an error that does not name the file gets its name here
+        name = display_path(path)
+        if name in str(exc) or str(path) in str(exc):
+            raise
+        raise SourceError(name, f"cannot be read as {fmt}: {type(exc).__name__}: {exc}") from exc

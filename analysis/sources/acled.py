@@ -18,6 +18,10 @@ Initiator (who acted)
       left out (counted as filtered) unless ``event_types`` asks for them, with ``actor1`` as
       actor and the initiator marked unknown.
 
+    ``event_type`` is read ignoring case (``battles`` is ACLED's "Battles", and a note says
+    so); an empty or unknown ``event_type`` rejects the record: only a known type is left out
+    on purpose.
+
     A dyad spec may attribute unidentified attackers, in an ``acled:`` section::
 
         acled:
@@ -27,6 +31,10 @@ Initiator (who acted)
     An event whose actor matches ``actor`` (case-insensitive regular expression) and whose
     target belongs to ``target_side`` gets ``attributed_side`` = ``side``;
     :func:`analysis.dyads.assign_sides` uses it when the actor matches no side, and says so.
+
+Kinds come from ``sub_event_type`` through the schema's one synonym table
+(:data:`analysis.schema.KIND_SYNONYMS`). A repeated ``event_id_cnty`` rejects the later record,
+naming the line of the first.
 
 ACLED's terms forbid redistributing its rows: keep exports under ``data/external/`` (not
 committed). ``evidence`` names ACLED's sources only; the ``notes`` text is not copied.
@@ -41,11 +49,18 @@ import numpy as np
 import pandas as pd
 
 from analysis.paths import display_path
-from analysis.schema import conform_events, validate_events
-from analysis.sources import LoadResult
-from analysis.sources.records import rejects_from_problems
+from analysis.schema import (
+    conform_events,
+    normalise_kind,
+    require_columns,
+    validate_events,
+    value_problems,
+)
+from analysis.sources import LoadResult, OptionError
+from analysis.sources.dates import read_dates
+from analysis.sources.records import read_csv_records, rejects_from_problems
 
-__all__ = ["ATTACK_TYPES", "INTER_CODES", "load_acled"]
+__all__ = ["ATTACK_TYPES", "EVENT_TYPES", "INTER_CODES", "load_acled"]
 
 #: ACLED actor-type codes (inter1/inter2) and their labels.
 INTER_CODES = {
@@ -62,34 +77,18 @@ INTER_CODES = {
 #: Event types that are attacks between armed actors (the default selection).
 ATTACK_TYPES = ("Battles", "Explosions/Remote violence", "Violence against civilians")
 
-# sub_event_type -> canonical kind
-_KINDS = {
-    "air/drone strike": "airstrike",
-    "shelling/artillery/missile attack": "rocket",
-    "remote explosive/landmine/ied": "ied",
-    "suicide bomb": "ied",
-    "grenade": "other",
-    "chemical weapon": "other",
-    "armed clash": "shooting",
-    "attack": "shooting",
-    "government regains territory": "raid",
-    "non-state actor overtakes territory": "raid",
-}
+#: ACLED's six event types (codebook 2023).
+EVENT_TYPES = (*ATTACK_TYPES, "Protests", "Riots", "Strategic developments")
 
+_PRECISION_CODES = {"1": "day", "2": "week", "3": "month"}
 _REQUIRED = ("event_date", "event_type", "sub_event_type", "actor1", "actor2", "country")
 _STATE = "State forces"
 
 
-def _find_header(path: Path, limit: int = 30) -> int:
-    """Number of lines before the header (the first line naming event_date and actor1)."""
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        for i, line in enumerate(fh):
-            if i >= limit:
-                break
-            cells = [c.strip().strip('"').lower() for c in line.split(",")]
-            if "event_date" in cells and "actor1" in cells:
-                return i
-    raise ValueError(f"{display_path(path)}: no ACLED header (a line naming event_date and actor1) in the first {limit} lines")
+def _is_header(cells: list[str]) -> bool:
+    """An ACLED header: a line naming event_date and actor1 (title or licence lines may come first)."""
+    names = {c.strip().lower() for c in cells}
+    return "event_date" in names and "actor1" in names
 
 
 def _inter_label(values: pd.Series) -> pd.Series:
@@ -114,13 +113,6 @@ def _interaction_label(values: pd.Series) -> pd.Series:
     return text.map(label, na_action="ignore").astype("string")
 
 
-def _parse_dates(text: pd.Series) -> pd.Series:
-    """ISO dates, or ACLED's long form ("01 November 2024"), whichever each value is."""
-    iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    long_form = pd.to_datetime(text, format="%d %B %Y", errors="coerce")
-    return iso.fillna(long_form)
-
-
 def _attribution(frame: pd.DataFrame, spec) -> pd.Series:
     """``attributed_side`` from the spec's ``acled.attribute`` rules (see module notes)."""
     out = pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -143,6 +135,7 @@ def load_acled(
     spec=None,
     source: str = "acled",
     event_types: tuple[str, ...] | None = ATTACK_TYPES,
+    encoding: str = "utf-8",
 ) -> LoadResult:
     """Load an ACLED export.
 
@@ -155,7 +148,10 @@ def load_acled(
     source : str
         Value of the ``source`` column and prefix of ``event_id`` (``<source>-<event_id_cnty>``).
     event_types : tuple of str or None
-        ACLED event types kept; others are counted as filtered. None keeps every type.
+        ACLED event types kept (of :data:`EVENT_TYPES`); others are counted as filtered. None
+        keeps every type.
+    encoding : str
+        The file's text encoding (default UTF-8).
 
     Returns
     -------
@@ -163,57 +159,87 @@ def load_acled(
         Canonical events with ``actor`` (the initiator), ``target``, ``initiator_reason``,
         ``initiator_known``, ``attributed_side`` and ACLED's ``event_type``, ``inter1``,
         ``inter2``, ``interaction``, ``admin2`` kept; rejects for unreadable dates, missing
-        ids and bad counts or coordinates; filtered = events of other types.
+        or repeated ids, missing or unknown event types, bad counts or coordinates and broken
+        records (wrong field count, unclosed quotes); filtered = events of other types.
 
     Raises
     ------
+    SourceError
+        If the file has no ACLED header, or cannot be read.
     ValueError
-        If the file has no ACLED header, or lacks a required column or an event id column
-        (the message names the file and the column).
+        If the header lacks a required column or an event id column (the message names the
+        file and the column).
+    OptionError
+        If ``event_types`` names a type ACLED does not have.
     """
     path = Path(path)
     name = display_path(path)
-    skip = _find_header(path)
-    raw = pd.read_csv(path, skiprows=skip, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    raw.columns = [c.strip() for c in raw.columns]
-    missing = [c for c in _REQUIRED if c not in raw.columns]
+    wanted = None if event_types is None else tuple(event_types)
+    if wanted is not None:
+        unknown = [t for t in wanted if t not in EVENT_TYPES]
+        if unknown:
+            raise OptionError("event_types", f"event_types: {', '.join(map(repr, unknown))} not ACLED event type(s); "
+                                             f"ACLED's are: {', '.join(EVENT_TYPES)}")
+    records = read_csv_records(path, hxl=False, encoding=encoding, header=_is_header,
+                               what="ACLED header (a line naming event_date and actor1)")
+    raw, rows = records.frame, records.lines
+    where = f"{name}: the header (line {records.header_line})"
+    require_columns(raw, _REQUIRED, what=where)
     id_col = next((c for c in ("event_id_cnty", "event_id_no_cnty", "data_id") if c in raw.columns), None)
-    if missing or id_col is None:
-        what = missing or ["event_id_cnty (or event_id_no_cnty)"]
-        raise ValueError(f"{name}: not an ACLED export, no column(s) {what}; the file's columns are: {', '.join(raw.columns)}")
-    raw = raw.astype("string")
-    rows = pd.Series(np.arange(len(raw)) + skip + 2, index=raw.index, dtype="Int64")  # header = line skip+1
-    notes = (f"{skip} line(s) before the header were skipped",) if skip else ()
+    if id_col is None:
+        require_columns(raw, {"event_id_cnty": "ACLED's event id (or event_id_no_cnty, data_id)"}, what=where)
+    notes = list(records.notes)
 
-    problems: list[tuple[pd.Series, str, str]] = []
-    dates = _parse_dates(raw["event_date"])
-    problems.append((dates.isna(), "event_date", "cannot read date (expected 2024-01-31 or 31 January 2024)"))
+    problems: list[tuple[pd.Series, str, object]] = []
+    dates = read_dates(raw["event_date"])
+    problems.append((raw["event_date"].isna(), "event_date", "missing date"))
+    problems.append((dates["problem"].notna(), "event_date", dates["problem"]))
     problems.append((raw[id_col].isna(), id_col, "missing event id"))
-    numbers = {}
+    first_line = rows.groupby(raw[id_col].fillna("").to_numpy()).transform("min")
+    problems.append((raw[id_col].duplicated(keep="first") & raw[id_col].notna(), id_col,
+                     f"duplicate {id_col}, first at line " + first_line.astype("string")))
+
+    # event types: ACLED's six, read ignoring case; empty or unknown is an error, not a filter
+    typed = raw["event_type"].str.lower().map({t.lower(): t for t in EVENT_TYPES})
+    problems.append((raw["event_type"].isna(), "event_type", "missing event_type"))
+    problems.append((raw["event_type"].notna() & typed.isna(), "event_type",
+                     f"unknown event_type (ACLED's are: {', '.join(EVENT_TYPES)})"))
+    recased = raw["event_type"].notna() & typed.notna() & (typed != raw["event_type"])
+    if recased.any():
+        first = int(np.flatnonzero(recased.to_numpy())[0])
+        notes.append(f"{int(recased.sum())} record(s) give event_type in another case (line {rows.iat[first]}: "
+                     f"{raw['event_type'].iat[first]!r}); read as ACLED's {typed.iat[first]!r}")
+    problems.append((raw["sub_event_type"].isna(), "sub_event_type", "missing sub_event_type"))
+    # time_precision (ACLED codebook): 1 the day is known, 2 the week, 3 the month
+    coded = raw["time_precision"].map(_PRECISION_CODES) if "time_precision" in raw.columns else pd.Series(
+        "day", index=raw.index, dtype="string")
+    if "time_precision" in raw.columns:
+        problems.append((raw["time_precision"].notna() & coded.isna(), "time_precision",
+                         "unknown time_precision (ACLED codes 1 day, 2 week, 3 month)"))
+    # the coarser of ACLED's code and what the date itself says (2024-01 is a month)
+    rank = {"day": 0, "week": 1, "month": 2}
+    precision = coded.fillna("day").where(coded.fillna("day").map(rank) >= dates["date_precision"].map(rank).fillna(0),
+                                          dates["date_precision"])
+
+    numbers = pd.DataFrame(index=raw.index)
     for col in ("fatalities", "latitude", "longitude"):
         if col in raw.columns:
-            values = pd.to_numeric(raw[col], errors="coerce")
-            problems.append((raw[col].notna() & values.isna(), col, "not a number"))
-            numbers[col] = values
-    if "fatalities" in numbers:
-        f = numbers["fatalities"]
-        problems.append(((f < 0) | (f.notna() & (f != f.round())), "fatalities", "not a whole number >= 0"))
-    for col, bound in (("latitude", 90), ("longitude", 180)):
-        if col in numbers:
-            problems.append((numbers[col].abs() > bound, col, f"outside [-{bound}, {bound}]"))
+            numbers[col] = pd.to_numeric(raw[col], errors="coerce")
+            problems.append((raw[col].notna() & numbers[col].isna(), col, "not a number"))
+    problems.extend(value_problems(numbers))
 
-    rejects, bad = rejects_from_problems(problems, raw, rows, name)
+    rejects, bad = rejects_from_problems(problems, raw, rows, name, broken=records.broken)
 
     keep = ~bad
-    if event_types is not None:
-        of_type = raw["event_type"].isin(list(event_types)).fillna(False)
+    if wanted is not None:
+        of_type = typed.isin(list(wanted)).fillna(False)
         filtered = int((keep & ~of_type).sum())
         keep &= of_type
     else:
         filtered = 0
     ok = raw.loc[keep.to_numpy()]
     sub = ok["sub_event_type"].str.strip().str.lower()
-    etype = ok["event_type"].str.strip()
+    etype = typed[keep.to_numpy()]
     inter1 = _inter_label(ok["inter1"]) if "inter1" in ok else pd.Series(pd.NA, index=ok.index, dtype="string")
     inter2 = _inter_label(ok["inter2"]) if "inter2" in ok else pd.Series(pd.NA, index=ok.index, dtype="string")
 
@@ -230,29 +256,31 @@ def load_acled(
     actor = ok["actor1"].where(~flip, ok["actor2"])
     target = ok["actor2"].where(~flip, ok["actor1"])
     reason = pd.Series(pd.NA, index=ok.index, dtype="string")
-    reason[etype == "Explosions/Remote violence"] = "ACLED codes the attacker as actor1 in remote violence (" + ok["sub_event_type"] + ")"
+    reason[etype == "Explosions/Remote violence"] = ("ACLED codes the attacker as actor1 in remote violence ("
+                                                     + ok["sub_event_type"] + ")")
     reason[etype == "Violence against civilians"] = "ACLED codes the perpetrator as actor1 in violence against civilians"
     reason[regains] = "government regains territory: the state forces acted"
     reason[overtakes] = "non-state actor overtakes territory: the non-state actor acted"
     reason[sub == "armed clash"] = "armed clash: ACLED does not record who initiated; actor1 taken"
     reason = reason.fillna("ACLED " + etype.fillna("event") + ": not an attack; actor1 taken, initiator unknown")
 
-    precision = ok["time_precision"].map({"1": "day", "2": "week", "3": "month"}) if "time_precision" in ok else None
     frame = pd.DataFrame(
         {
             "event_id": source + "-" + ok[id_col],
-            "date": dates[keep.to_numpy()],
-            "date_precision": precision.fillna("day") if precision is not None else "day",
+            "date": dates["date"][keep.to_numpy()],
+            "time_utc": dates["time_utc"][keep.to_numpy()],
+            "date_precision": precision[keep.to_numpy()],
             "actor": actor,
             "target": target,
-            "kind": sub.map(lambda s: _KINDS.get(s, "other"), na_action="ignore").fillna("other"),
+            "kind": normalise_kind(ok["sub_event_type"]),
             "source_type": ok["sub_event_type"],
             "location": ok.get("location"),
             "admin1": ok.get("admin1"),
             "country": ok["country"],
             "latitude": numbers.get("latitude", pd.Series(np.nan, index=raw.index))[keep.to_numpy()],
             "longitude": numbers.get("longitude", pd.Series(np.nan, index=raw.index))[keep.to_numpy()],
-            "fatalities": numbers.get("fatalities", pd.Series(np.nan, index=raw.index))[keep.to_numpy()].astype("Int64"),
+            "fatalities": numbers.get("fatalities", pd.Series(np.nan, index=raw.index))[keep.to_numpy()]
+            .astype("Float64").astype("Int64"),
             "source": source,
             "source_id": ok[id_col],
             "url": pd.NA,
@@ -270,4 +298,4 @@ def load_acled(
     ).reset_index(drop=True)
     frame["attributed_side"] = _attribution(frame, spec)
     events = validate_events(conform_events(frame), name=name)
-    return LoadResult(events=events, rejects=rejects, source=name, read=len(raw), filtered=filtered, notes=notes)
+    return LoadResult(events=events, rejects=rejects, source=name, read=records.read, filtered=filtered, notes=tuple(notes))

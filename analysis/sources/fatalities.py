@@ -5,7 +5,8 @@ of the incident, who killed the person (``killed_by``), the person's citizenship
 the injury and the weapon. Events are made by aggregation:
 
 Aggregation
-    One event per date of incident x perpetrator x place (every place column). ``fatalities``
+    One event per date of incident x perpetrator x place (every place column; a date known
+    only to the month, ``2003-01``, makes events of its own, of month precision). ``fatalities``
     is the number of persons, also kept as ``records``; ``actor`` is the perpetrator value as
     written (e.g. "Israeli security forces", "Palestinian civilians"); ``target`` is the most
     common victim citizenship (ties: alphabetical first), with every citizenship and its count
@@ -61,8 +62,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.paths import display_path
-from analysis.schema import KINDS, conform_events, validate_events
-from analysis.sources import LoadResult
+from analysis.schema import KINDS, conform_events, require_columns, validate_events
+from analysis.sources import LoadResult, OptionError
+from analysis.sources.dates import read_dates
 from analysis.sources.records import read_csv_records, rejects_from_problems
 
 __all__ = ["load_fatalities", "person_kinds"]
@@ -149,6 +151,7 @@ def load_fatalities(
     death_date_col: str | None = "date_of_death",
     weapon_col: str | None = "ammunition",
     injury_col: str | None = "type_of_injury",
+    encoding: str = "utf-8",
 ) -> LoadResult:
     """Load per-fatality records (one row per person killed) as events, one per incident.
 
@@ -174,6 +177,8 @@ def load_fatalities(
         Date of death, summarised as ``first_death_date`` / ``last_death_date``; None to skip.
     weapon_col, injury_col : str or None
         Weapon and injury, from which ``kind`` is set (module notes); None to skip.
+    encoding : str
+        The file's text encoding (default UTF-8).
 
     Returns
     -------
@@ -185,43 +190,44 @@ def load_fatalities(
 
     Raises
     ------
+    OptionError
+        If ``place_cols`` has more than three columns.
     ValueError
-        If a named column is not in the file, or ``place_cols`` has more than three columns;
-        the message names the file and the column.
+        If a named column is not in the file; the message names the file and the column.
+    SourceError
+        If the file cannot be read (empty, undecodable...; the message names the file).
     """
     path = Path(path)
     name = display_path(path)
-    place_cols = tuple(place_cols)
+    place_cols = (place_cols,) if isinstance(place_cols, str) else tuple(place_cols)
     if len(place_cols) > 3:
-        raise ValueError(f"place_cols gives {len(place_cols)} columns; at most 3 (location, admin1, country)")
-    records = read_csv_records(path, hxl=False)
+        raise OptionError("place_cols", f"place_cols gives {len(place_cols)} columns; at most 3 (location, admin1, country)")
+    records = read_csv_records(path, hxl=False, encoding=encoding)
     raw, lines = records.frame, records.lines
     named = {"date_col": date_col, "perpetrator_col": perpetrator_col, "victim_col": victim_col,
              **{f"place_cols[{i}]": c for i, c in enumerate(place_cols)},
              "death_date_col": death_date_col, "weapon_col": weapon_col, "injury_col": injury_col}
-    absent = {arg: col for arg, col in named.items() if col is not None and col not in raw.columns}
-    if absent:
-        described = ", ".join(f"'{col}' (for {arg})" for arg, col in absent.items())
-        raise ValueError(f"{name}: no column {described}; the file's columns are: {', '.join(raw.columns)}")
+    require_columns(raw, {col: arg for arg, col in named.items() if col is not None},
+                    what=f"{name}: the header (line {records.header_line})")
 
-    dates = pd.to_datetime(raw[date_col], format="ISO8601", errors="coerce").dt.normalize()
+    parsed = read_dates(raw[date_col])
+    dates = parsed["date"]
     problems = [
         (raw[date_col].isna(), date_col, "missing date"),
-        (raw[date_col].notna() & dates.isna(), date_col, "cannot read date (expected YYYY-MM-DD)"),
+        (parsed["problem"].notna(), date_col, parsed["problem"]),
         (raw[perpetrator_col].isna(), perpetrator_col, "missing perpetrator"),
     ]
-    rejects, rejected = rejects_from_problems(problems, raw, lines, name, ragged=records.ragged,
-                                              expected_fields=len(raw.columns))
+    rejects, rejected = rejects_from_problems(problems, raw, lines, name, broken=records.broken)
     keep = ~rejected.to_numpy()
     persons = raw.loc[keep]
-    notes = []
+    notes = list(records.notes)
 
     def column(col: str | None) -> pd.Series:
         return persons[col] if col is not None else pd.Series(pd.NA, index=persons.index, dtype="string")
 
     death = pd.Series(pd.NaT, index=persons.index, dtype="datetime64[ns]")
     if death_date_col is not None:
-        death = pd.to_datetime(persons[death_date_col], format="ISO8601", errors="coerce").dt.normalize()
+        death = read_dates(persons[death_date_col])["date"]
         unreadable = int((persons[death_date_col].notna() & death.isna()).sum())
         if unreadable:
             notes.append(f"{unreadable} accepted row(s) have an unreadable {death_date_col}; left out of the death dates")
@@ -231,6 +237,7 @@ def load_fatalities(
     p = pd.DataFrame(
         {
             "date": dates[keep],
+            "precision": parsed["date_precision"][keep],
             "actor": persons[perpetrator_col],
             "country": places[2],
             "admin1": places[1],
@@ -243,7 +250,7 @@ def load_fatalities(
         }
     )
     # one event per date x perpetrator x place; groups numbered in sorted order (see notes)
-    key_cols = ["date", "actor", "country", "admin1", "location"]
+    key_cols = ["date", "precision", "actor", "country", "admin1", "location"]
     p = p.sort_values(key_cols + ["line"], kind="stable", na_position="last").reset_index(drop=True)
     p["key"] = p.groupby(key_cols, sort=False, dropna=False).ngroup()
     grouped = p.groupby("key", sort=True)
@@ -265,7 +272,7 @@ def load_fatalities(
         {
             "event_id": event_id,
             "date": events["date"],
-            "date_precision": "day",
+            "date_precision": events["precision"],
             "actor": events["actor"],
             "target": events["target"],
             "kind": events["kind"].fillna("other"),

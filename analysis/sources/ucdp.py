@@ -53,8 +53,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.paths import display_path
-from analysis.schema import conform_events, make_rejects, validate_events, value_problems
-from analysis.sources import LoadResult
+from analysis.schema import (
+    conform_events,
+    require_columns,
+    validate_events,
+    value_problems,
+)
+from analysis.sources import LoadResult, OptionError
+from analysis.sources.dates import read_dates
 from analysis.sources.records import read_csv_records, rejects_from_problems
 
 __all__ = ["INITIATOR_RULES", "VIOLENCE_TYPES", "load_ucdp"]
@@ -118,6 +124,7 @@ def load_ucdp(
     spec=None,
     source: str = "ucdp",
     initiator: str = "deaths",
+    encoding: str = "utf-8",
 ) -> LoadResult:
     """Load a UCDP GED CSV file (UCDP's own or the HDX copy with an HXL row).
 
@@ -135,6 +142,8 @@ def load_ucdp(
         How to choose the actor of state-based and non-state events (see module notes):
         ``"deaths"`` takes the side whose opponent lost more people, ``"side_a"`` always takes
         UCDP's ``side_a``. One-sided violence always has ``side_a``, the perpetrator, as actor.
+    encoding : str
+        The file's text encoding (default UTF-8).
 
     Returns
     -------
@@ -146,29 +155,29 @@ def load_ucdp(
         ``rejects``: one row per record that cannot be read (missing or duplicate id, unreadable
         or reversed dates, a date known only to within more than a month, an unknown
         ``type_of_violence``, a missing side, counts that are not whole numbers >= 0 or with
-        ``low`` > ``high``, coordinates out of range, a wrong number of fields). ``read``
+        ``low`` > ``high``, coordinates out of range, a wrong number of fields, lines run
+        together by an unclosed quote). ``read``
         counts records (not an HXL row). ``notes`` mention a skipped HXL row and records whose
         ``best`` lies outside ``[low, high]`` (kept as UCDP gives them).
 
     Raises
     ------
+    OptionError
+        If ``initiator`` is not one of :data:`INITIATOR_RULES`.
     ValueError
-        If ``initiator`` is not one of :data:`INITIATOR_RULES`, or the file lacks a GED column
-        this loader needs (the message names the file, the columns missing and those present).
+        If the file lacks a GED column this loader needs (the message names the file, the
+        columns missing and those present).
+    SourceError
+        If the file cannot be read (empty, undecodable...; the message names the file).
     """
     if initiator not in INITIATOR_RULES:
-        raise ValueError(f"initiator must be one of {INITIATOR_RULES}, got {initiator!r}")
+        raise OptionError("initiator", f"initiator must be one of {INITIATOR_RULES}, got {initiator!r}")
     path = Path(path)
     name = display_path(path)
-    records = read_csv_records(path, hxl=True)
+    records = read_csv_records(path, hxl=True, encoding=encoding)
     raw, lines = records.frame, records.lines
-    missing = [c for c in _REQUIRED if c not in raw.columns]
-    if missing:
-        raise ValueError(
-            f"{name}: not a UCDP GED file, no column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(c) for c in missing)}; the file's columns are: {', '.join(raw.columns)}"
-        )
-    notes = []
+    require_columns(raw, _REQUIRED, what=f"{name}: the header (line {records.header_line}) of a UCDP GED file")
+    notes = list(records.notes)
     if records.hxl_line is not None:
         notes.append(f"line {records.hxl_line} is an HXL hashtag row ({', '.join(records.hxl_tags)}, ...): "
                      "skipped, not counted as a record")
@@ -181,11 +190,13 @@ def load_ucdp(
                      "duplicate id, first at line " + first_line.astype("string")))
 
     # dates and their precision: see the module notes (GED codebook, date_prec)
-    start = pd.to_datetime(raw["date_start"], format="ISO8601", errors="coerce").dt.normalize()
-    end = pd.to_datetime(raw["date_end"], format="ISO8601", errors="coerce").dt.normalize()
-    for col, parsed in (("date_start", start), ("date_end", end)):
+    read_start, read_end = read_dates(raw["date_start"]), read_dates(raw["date_end"])
+    start, end = read_start["date"], read_end["date"]
+    for col, parsed in (("date_start", read_start), ("date_end", read_end)):
         problems.append((raw[col].isna(), col, "missing date"))
-        problems.append((raw[col].notna() & parsed.isna(), col, "cannot read date (expected YYYY-MM-DD)"))
+        problems.append((parsed["problem"].notna(), col, parsed["problem"]))
+    problems.append((read_start["date_precision"] != "day", "date_start",
+                     "not a day (GED gives the first possible day of the event)"))
     span = (end - start).dt.days.astype("Float64")
     problems.append((span < 0, "date_end", "date_end before date_start"))
     code = _numbers(raw["date_prec"])
@@ -222,8 +233,7 @@ def load_ucdp(
     for mask, column, reason in value_problems(numbers, count_columns=count_cols):
         problems.append((mask, back.get(column, column), reason.replace("fatalities_max", "high")))
 
-    rejects, rejected = rejects_from_problems(problems, raw, lines, name, ragged=records.ragged,
-                                              expected_fields=len(raw.columns))
+    rejects, rejected = rejects_from_problems(problems, raw, lines, name, broken=records.broken)
     keep = ~rejected.to_numpy()
     ok, num = raw.loc[keep], numbers.loc[keep]
     best, low, high = num["fatalities"], num["fatalities_min"], num["fatalities_max"]
