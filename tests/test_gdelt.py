@@ -250,6 +250,64 @@ def test_duplicate_ids_are_rejected_and_a_header_line_is_skipped(tmp_path):
         assert f"{path}: header line skipped" in result.notes
 
 
+def _oracle(path, prefixes, root_codes=("18", "19", "20")):
+    """Line by line, in plain Python: (line, GLOBALEVENTID) of every dyadic row, and the number
+    of records. A code takes the side of its longest matching prefix (the module docstring)."""
+
+    def side(code):
+        matches = [(len(p), s) for s, ps in prefixes.items() for p in ps if code.startswith(p)]
+        return max(matches)[1] if matches else None
+
+    dyadic, records = [], 0
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        fields = line.split("\t")
+        if fields[0] == "GLOBALEVENTID":
+            continue
+        records += 1
+        a1, a2 = side(fields[COLUMNS.index("Actor1Code")]), side(fields[COLUMNS.index("Actor2Code")])
+        if fields[COLUMNS.index("EventRootCode")] in root_codes and a1 and a2 and a1 != a2:
+            dyadic.append((number, fields[0]))
+    return dyadic, records
+
+
+@pytest.mark.parametrize("header", [False, True])
+def test_line_numbers_and_counts_against_a_line_by_line_oracle(tmp_path, header):
+    """40,000 lines (about 17 MB) made from the sample's rows with new ids, a dyadic fight every
+    7th line and a bad value in every 50th of those: the DuckDB reader's line numbers, counts and
+    rejects equal a plain-Python reading of the same file, and the Dask engine's."""
+    rows = lines()
+    fight = rows[30]  # line 31: MLI -> TCD, CAMEO 190
+    bad_values = [("SQLDATE", "20170631"), ("GLOBALEVENTID", ""), ("GoldsteinScale", "x"), ("ActionGeo_Lat", "91")]
+    text, bad = [], {}
+    for i in range(40_000):
+        row = edit(rows[i % len(rows)], GLOBALEVENTID=str(10**9 + i))
+        if i % 7 == 3:
+            row = edit(fight, GLOBALEVENTID=str(10**9 + i), Actor1Code="TCDMIL" if i % 2 else "MLI")
+            if i % 2:
+                row = edit(row, Actor2Code="MLIREB")
+            if i % 50 == 3:
+                column, value = bad_values[(i // 50) % len(bad_values)]
+                row = edit(row, **{column: value})
+                bad[i + 1 + header] = column
+        text.append(row)
+    path = write(tmp_path / "many.export.CSV", (["\t".join(COLUMNS)] if header else []) + text)
+
+    dyadic, records = _oracle(path, MALI_CHAD)
+    # the fights, and the copies of the sample's lines 31-33 (positions 30-32 of every 50)
+    assert records == 40_000 and len(dyadic) == sum(1 for i in range(40_000) if i % 7 == 3 or i % 50 in (30, 31, 32))
+    for engine in ("duckdb", "dask"):
+        result = load_gdelt(path, actor_codes=MALI_CHAD, engine=engine, blocksize=1_000_000)
+        assert result.read == records and result.counts["filtered"] == records - len(dyadic)
+        found = sorted(
+            [*zip(result.events["raw_row"], result.events["source_id"]), *zip(result.rejects["raw_row"], [None] * len(result.rejects))]
+        )
+        # every dyadic line once, at its line, with its own id (rejected lines have no id to show)
+        assert [n for n, _ in found] == [n for n, _ in dyadic]
+        assert all(got is None or got == want for (_, got), (_, want) in zip(found, dyadic))
+        assert dict(zip(result.rejects["raw_row"], result.rejects["column"])) == bad
+    assert len(bad) == 115  # i = 3, 353, ..., 39903: i % 350 == 3
+
+
 def test_cameo_codes_to_kinds():
     codes = pd.Series(["183", "1831", "1833", "180", "186", "190", "193", "194", "195", "196", "20", "2042", None])
     assert cameo_kind(codes).tolist() == [

@@ -409,29 +409,42 @@ def _local_copy(member: _Member, folder: Path) -> Iterator[Path]:
 _EMPTY_KEPT = pd.DataFrame({c: pd.Series(dtype="string") for c in _USED}).assign(raw_row=pd.Series(dtype="int64"))
 
 
-def _duckdb_read(members, header_of, criteria, bar) -> list[tuple[pd.DataFrame, int]]:
+def _duckdb_connect():
+    """A DuckDB connection for the loader: rows in file order, no progress bar of DuckDB's own."""
     import duckdb
 
+    con = duckdb.connect()
+    # The loader shows its own progress (tqdm). DuckDB's bar is off by default in a Jupyter
+    # kernel without ipywidgets, where any change to the setting raises "'ipywidgets' is
+    # missing" (duckdb/duckdb#7590; this is how make's papermill kernels run), and on by
+    # default elsewhere: turn it off only where it is on.
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
+        con.execute("SET enable_progress_bar = false")
+    # a parallel scan still returns its rows in file order: a row's position is its line
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def _duckdb_read(members, header_of, criteria, bar) -> list[tuple[pd.DataFrame, int]]:
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS) + "}"
-    used = ", ".join(_USED)
-    # row_number() and lead() over the whole file run as a streaming window in DuckDB: they
-    # number the lines as they are read (the file's line order is kept), and flag the last row so
-    # that one pass gives both the matching rows and the number of records read.
+    # One row out per line of the file, in file order (preserve_insertion_order): the list of
+    # the used columns where the line passes the filter, NULL elsewhere. The scan stays
+    # parallel (a window function such as row_number() would hold it to one thread), a line's
+    # position in the output is its line number, and the output's length is the number of
+    # records read; a NULL costs a few bytes, so 10 million lines make about 50 MB of output.
     query = f"""
-        SELECT raw_row, is_last, keep, {used} FROM (
-            SELECT *, ({_sql_condition(criteria)}) AS keep FROM (
-                SELECT row_number() OVER () AS raw_row, lead(1, 1, 0) OVER () = 0 AS is_last, {used}
-                FROM read_csv($path, delim = '\t', header = false, quote = '', escape = '',
-                              skip = $skip, columns = {columns}, auto_detect = false,
-                              compression = $compression)
-            )
-        ) WHERE keep OR is_last
+        SELECT CASE WHEN {_sql_condition(criteria)} THEN [{", ".join(_USED)}] END AS kept
+        FROM read_csv($path, delim = '\t', header = false, quote = '', escape = '',
+                      skip = $skip, columns = {columns}, auto_detect = false,
+                      compression = $compression)
     """
     out = []
-    con = duckdb.connect()
+    con = _duckdb_connect()
     try:
-        con.execute("SET preserve_insertion_order = true")
-        con.execute("SET enable_progress_bar = false")  # the loader has its own (tqdm)
         with tempfile.TemporaryDirectory(prefix="gdelt-") as tmp:
             for member in members:
                 skip = header_of[member.label]
@@ -441,14 +454,24 @@ def _duckdb_read(members, header_of, criteria, bar) -> list[tuple[pd.DataFrame, 
                     continue
                 with _local_copy(member, Path(tmp)) as local:
                     params = {"path": str(local), "skip": int(skip), "compression": "gzip" if member.gzipped else "none"}
+                    positions, lists, n = [], [], 0
                     try:
-                        frame = con.execute(query, params).df()
+                        for batch in con.sql(query, params=params).to_arrow_reader(1 << 20):
+                            column = batch.column(0)
+                            passed = column.is_valid()
+                            positions.append(np.flatnonzero(passed.to_numpy(zero_copy_only=False)) + n)
+                            lists.append(column.filter(passed))
+                            n += len(column)
                     except duckdb.Error as exc:
                         raise ValueError(f"{member.label}: cannot be read as GDELT 2.0 events: {exc}") from exc
-                n = int(frame["raw_row"].max()) if len(frame) else 0
-                kept = frame[frame["keep"].fillna(False).astype(bool)].drop(columns=["keep", "is_last"])
-                kept = kept.astype({c: "string" for c in _USED}).assign(raw_row=kept["raw_row"] + int(skip))
-                out.append((kept.reset_index(drop=True), n))
+                values = pc.list_flatten(pa.chunked_array(lists, type=pa.list_(pa.string()))).combine_chunks()
+                width = len(_USED)
+                kept = pd.DataFrame(
+                    {c: values.take(np.arange(i, len(values), width)).to_pandas() for i, c in enumerate(_USED)}
+                ).astype("string")
+                # positions are 0-based among the records read after the skipped header line
+                raw_row = np.concatenate(positions).astype("int64") + 1 + int(skip) if positions else np.empty(0, "int64")
+                out.append((kept.assign(raw_row=raw_row), n))
                 bar.update(member.size)
     finally:
         con.close()
@@ -784,7 +807,10 @@ def load_gdelt(
     """
     if engine not in ("duckdb", "dask"):
         raise ValueError(f"engine must be 'duckdb' or 'dask', got {engine!r}")
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm  # a widget in JupyterLab where ipywidgets is installed
+    else:
+        from tqdm import tqdm  # disabled below; tqdm.auto would warn in a kernel without ipywidgets
 
     criteria = _criteria(spec, actor_codes, root_codes, quad_classes, countries)
     path = Path(path)
