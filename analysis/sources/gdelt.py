@@ -50,7 +50,7 @@ from analysis.paths import display_path
 from analysis.schema import conform_events, make_rejects, validate_events, value_problems
 from analysis.sources import LoadResult
 
-__all__ = ["COLUMNS", "FIPS_COUNTRIES", "MANIFEST", "cameo_kind", "filter_gdelt", "gdelt_files", "load_gdelt"]
+__all__ = ["COLUMNS", "FIPS_COUNTRIES", "MANIFEST", "ROOT_CODES", "cameo_kind", "filter_gdelt", "gdelt_files", "load_gdelt"]
 
 #: The 61 columns of a GDELT 2.0 events file, in file order (GDELT's official column list,
 #: "GDELT_2.0_Events_Column_Labels_Header_Row_Sep2016.csv").
@@ -119,6 +119,10 @@ _USED = (
 # Names a folder's files may end with (case-insensitive): GDELT's own ``.export.CSV(.zip)``,
 # other text tables, and gzip or zip archives of them.
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".zip")
+
+#: CAMEO root codes kept by default: 18 assault, 19 fight, 20 unconventional mass violence (the
+#: material conflict roots of CAMEO 1.1b3).
+ROOT_CODES: tuple[str, ...] = ("18", "19", "20")
 
 # CAMEO event code (first three digits) -> canonical kind (CAMEO 1.1b3 codebook, chapters 18-20).
 # 183x: suicide, car or roadside bombing; 193 small arms; 194 artillery and tanks; 195 aerial
@@ -737,7 +741,7 @@ def load_gdelt(
     spec=None,
     source: str = "gdelt",
     actor_codes: Mapping[str, Sequence[str]] | None = None,
-    root_codes: Sequence[str] | None = ("18", "19", "20"),
+    root_codes: Sequence[str] | None = ROOT_CODES,
     quad_classes: Sequence[int | str] | None = None,
     countries: Sequence[str] | None = None,
     engine: str = "duckdb",
@@ -817,7 +821,13 @@ def load_gdelt(
     A file whose first line is a header naming the columns (``GLOBALEVENTID...``) is read
     after that line, whose number still counts in ``raw_row``. DuckDB rejects a line with too
     few or too many fields with an error naming its line; with ``engine="dask"`` pandas raises
-    for too many fields but pads a line with too few (GDELT's own files have neither).
+    for too many fields but pads a line with too few (GDELT's own files have neither). A blank
+    line is not a record: both engines skip it uncounted, and number the lines after it one less
+    than the file does (GDELT's own files have no blank line).
+
+    The DuckDB engine scans in parallel and keeps each row's line number without a window
+    function: the query returns one row per line, in file order (DuckDB's
+    ``preserve_insertion_order``), NULL for the lines the filter leaves out.
     """
     if engine not in ("duckdb", "dask"):
         raise ValueError(f"engine must be 'duckdb' or 'dask', got {engine!r}")
@@ -943,7 +953,7 @@ def filter_gdelt(
     criteria = _criteria(
         spec,
         options.get("actor_codes"),
-        options.get("root_codes", ("18", "19", "20")),
+        options.get("root_codes", ROOT_CODES),
         options.get("quad_classes"),
         options.get("countries"),
     )
