@@ -126,6 +126,7 @@ def run_floor(path: str) -> dict:
 
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS) + "}"
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # it would print on stdout, as the loader's connection does not
     start = time.perf_counter()
     (read,) = con.execute(
         f"""SELECT count(*) FROM read_csv($path, delim = '\t', header = false, quote = '', escape = '',
