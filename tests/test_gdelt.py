@@ -250,6 +250,64 @@ def test_duplicate_ids_are_rejected_and_a_header_line_is_skipped(tmp_path):
         assert f"{path}: header line skipped" in result.notes
 
 
+def _oracle(path, prefixes, root_codes=("18", "19", "20")):
+    """Line by line, in plain Python: (line, GLOBALEVENTID) of every dyadic row, and the number
+    of records. A code takes the side of its longest matching prefix (the module docstring)."""
+
+    def side(code):
+        matches = [(len(p), s) for s, ps in prefixes.items() for p in ps if code.startswith(p)]
+        return max(matches)[1] if matches else None
+
+    dyadic, records = [], 0
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        fields = line.split("\t")
+        if fields[0] == "GLOBALEVENTID":
+            continue
+        records += 1
+        a1, a2 = side(fields[COLUMNS.index("Actor1Code")]), side(fields[COLUMNS.index("Actor2Code")])
+        if fields[COLUMNS.index("EventRootCode")] in root_codes and a1 and a2 and a1 != a2:
+            dyadic.append((number, fields[0]))
+    return dyadic, records
+
+
+@pytest.mark.parametrize("header", [False, True])
+def test_line_numbers_and_counts_against_a_line_by_line_oracle(tmp_path, header):
+    """20,000 lines (about 8 MB) made from the sample's rows with new ids, a dyadic fight every
+    7th line and a bad value in every 50th of those: the DuckDB reader's line numbers, counts and
+    rejects equal a plain-Python reading of the same file, and the Dask engine's."""
+    rows = lines()
+    fight = rows[30]  # line 31: MLI -> TCD, CAMEO 190
+    bad_values = [("SQLDATE", "20170631"), ("GLOBALEVENTID", ""), ("GoldsteinScale", "x"), ("ActionGeo_Lat", "91")]
+    text, bad = [], {}
+    for i in range(20_000):
+        row = edit(rows[i % len(rows)], GLOBALEVENTID=str(10**9 + i))
+        if i % 7 == 3:
+            row = edit(fight, GLOBALEVENTID=str(10**9 + i), Actor1Code="TCDMIL" if i % 2 else "MLI")
+            if i % 2:
+                row = edit(row, Actor2Code="MLIREB")
+            if i % 50 == 3:
+                column, value = bad_values[(i // 50) % len(bad_values)]
+                row = edit(row, **{column: value})
+                bad[i + 1 + header] = column
+        text.append(row)
+    path = write(tmp_path / "many.export.CSV", (["\t".join(COLUMNS)] if header else []) + text)
+
+    dyadic, records = _oracle(path, MALI_CHAD)
+    # the fights, and the copies of the sample's lines 31-33 (positions 30-32 of every 50)
+    assert records == 20_000 and len(dyadic) == sum(1 for i in range(20_000) if i % 7 == 3 or i % 50 in (30, 31, 32))
+    for engine in ("duckdb", "dask"):
+        result = load_gdelt(path, actor_codes=MALI_CHAD, engine=engine, blocksize=1_000_000)
+        assert result.read == records and result.counts["filtered"] == records - len(dyadic)
+        found = sorted(
+            [*zip(result.events["raw_row"], result.events["source_id"]), *zip(result.rejects["raw_row"], [None] * len(result.rejects))]
+        )
+        # every dyadic line once, at its line, with its own id (rejected lines have no id to show)
+        assert [n for n, _ in found] == [n for n, _ in dyadic]
+        assert all(got is None or got == want for (_, got), (_, want) in zip(found, dyadic))
+        assert dict(zip(result.rejects["raw_row"], result.rejects["column"])) == bad
+    assert len(bad) == 58  # i = 3, 353, ..., 19953: i % 350 == 3
+
+
 def test_cameo_codes_to_kinds():
     codes = pd.Series(["183", "1831", "1833", "180", "186", "190", "193", "194", "195", "196", "20", "2042", None])
     assert cameo_kind(codes).tolist() == [
@@ -337,3 +395,112 @@ def test_cameo_kinds_follow_the_official_code_table():
     assert "bombing" in described["183"] and by_code["183"] == by_code["1831"] == "ied"
     # codes outside material conflict (e.g. 010, make a statement) are "other"
     assert by_code["010"] == "other"
+
+
+# ---------------------------------------------------------------------------------------------
+# filter once (on a cluster), analyse anywhere
+
+
+SAHEL_SPEC = """\
+name: sahel
+period: {start: 2016-01-01, end: 2018-12-31}
+sides:
+  mali: {actors: ['\\bMLI', 'Mali']}
+  chad: {actors: ['\\bTCD', 'Chad']}
+gdelt:
+  actor_codes: {mali: [MLI], chad: [TCD]}
+sources:
+  - {format: gdelt, path: PATH}
+"""
+
+
+def _three_years(tmp_path):
+    """The sample with line 31 moved to 31 Dec 2016, line 33 to 2 Jan 2018, and line 32 repeated
+    as line 51 (a duplicate GLOBALEVENTID): events in three years, and one reject."""
+    rows = lines()
+    rows[30] = edit(rows[30], SQLDATE="20161231")
+    rows[32] = edit(rows[32], SQLDATE="20180102")
+    return write(tmp_path / "sahel.export.CSV", [*rows, rows[31]])
+
+
+def test_filtered_parquet_folder_round_trip_on_a_local_cluster(client, tmp_path):
+    from analysis.dyads import load_dyad
+    from analysis.sources.gdelt import MANIFEST, filter_gdelt
+
+    archive = _three_years(tmp_path)
+    spec_file = tmp_path / "sahel.yaml"
+    spec_file.write_text(SAHEL_SPEC.replace("PATH", str(archive)))
+    spec = load_dyad(spec_file)
+    direct = load_source(spec.sources[0], spec=spec)
+    # lines 31-33 are the dyad's events; line 51 repeats line 32's id
+    assert direct.events["raw_row"].tolist() == [31, 32, 33] and direct.rejects["raw_row"].tolist() == [51]
+
+    folder = tmp_path / "sahel" / "gdelt.parquet"
+    written = filter_gdelt(archive, folder, spec=spec, client=client, blocksize=4000)
+    assert written.counts == direct.counts
+    assert sorted(p.name for p in (folder / "events").iterdir()) == ["year=2016", "year=2017", "year=2018"]
+    assert not [p for p in folder.parent.iterdir() if p.name.endswith(".partial")]  # the staging folder is gone
+
+    # the spec's source pointed at the folder: the same events, rejects and counts
+    entry = {**spec.sources[0], "path": str(folder)}
+    again = load_source(entry, spec=spec)
+    pd.testing.assert_frame_equal(direct.events, again.events)
+    pd.testing.assert_frame_equal(direct.rejects, again.rejects)
+    assert {k: v for k, v in again.counts.items() if k != "source"} == {k: v for k, v in direct.counts.items() if k != "source"}
+    assert again.source == str(folder) and f"read from {folder}, filtered from {archive} by filter_gdelt" in again.notes
+    # Hive-style partitions: any Parquet reader sees one table with a year column
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(folder / "events", format="parquet", partitioning="hive").to_table()
+    assert sorted(table.column("year").to_pylist()) == [2016, 2017, 2018]
+
+    # a different filter than the folder was made with is refused, saying what differs
+    with pytest.raises(ValueError, match=r"gdelt.parquet holds GDELT events filtered with other options .*countries: made with None, asked for \['CD'\]"):
+        load_gdelt(folder, spec=spec, countries=["CD"])
+    with pytest.raises(ValueError, match=r"root_codes: made with \['18', '19', '20'\], asked for None"):
+        load_gdelt(folder, spec=spec, root_codes=None)
+    with pytest.raises(FileExistsError, match="gdelt.parquet exists; pass overwrite=True"):
+        filter_gdelt(archive, folder, spec=spec, engine="duckdb")
+    filter_gdelt(archive, folder, spec=spec, engine="duckdb", overwrite=True)
+    pd.testing.assert_frame_equal(direct.events, load_gdelt(folder, spec=spec).events)
+    # a folder whose files no longer match its manifest is refused
+    (folder / "events" / "year=2018" / "part-0.parquet").unlink()
+    with pytest.raises(ValueError, match=r"2 events and 1 rejects where gdelt-filter.json says 3 and 1"):
+        load_gdelt(folder, spec=spec)
+    assert (folder / MANIFEST).is_file()
+
+
+def test_command_line_filter(tmp_path, capsys):
+    from analysis.sources.gdelt import main
+
+    archive = _three_years(tmp_path)
+    spec_file = tmp_path / "sahel.yaml"
+    spec_file.write_text(SAHEL_SPEC.replace("PATH", str(archive)))
+    folder = tmp_path / "out.parquet"
+    assert main([str(archive), str(folder), "--dyad", str(spec_file), "--engine", "duckdb"]) == 0
+    assert f"{archive}: read 51, accepted 3, rejected 1, filtered 47" in capsys.readouterr().out
+    assert load_gdelt(folder, actor_codes=MALI_CHAD).events["raw_row"].tolist() == [31, 32, 33]
+
+
+def test_readme_cluster_example_runs(tmp_path):
+    """The README's example, as written, with its three paths pointed at a test dyad: a
+    LocalCluster of two worker processes filters the archive into a Parquet folder."""
+    import re
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "filter_gdelt(" in b]
+    assert len(blocks) == 1
+    archive = _three_years(tmp_path)
+    spec_file = tmp_path / "sahel.yaml"
+    spec_file.write_text(SAHEL_SPEC.replace("PATH", str(archive)))
+    folder = tmp_path / "data" / "external" / "sahel" / "gdelt.parquet"
+    code = blocks[0]
+    for old, new in (("dyads/my-dyad.yaml", spec_file), ("/data/gdelt/events", archive), ("data/external/my-dyad/gdelt.parquet", folder)):
+        assert f'"{old}"' in code
+        code = code.replace(f'"{old}"', repr(str(new)))
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["result"].counts["accepted"] == 3
+    assert load_gdelt(folder, actor_codes=MALI_CHAD).events["raw_row"].tolist() == [31, 32, 33]

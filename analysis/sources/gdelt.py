@@ -18,12 +18,22 @@ The filter keeps a row when
 
 Every other row is counted as filtered. Rows outside the dyad are not parsed further, so a bad
 date in a row that the filter leaves out is counted as filtered, not rejected.
+
+Filter once, analyse anywhere: :func:`filter_gdelt` (or ``python -m analysis.sources.gdelt``)
+runs the same filter, on a Dask cluster if given one, and writes the dyad's events to a folder of
+Parquet files partitioned by year, with its rejects and a manifest (:data:`MANIFEST`) holding the
+filter and the counts. :func:`load_gdelt` reads such a folder back (``format: gdelt`` with the
+folder as ``path``), giving the same events, rejects and counts as filtering the archive, and
+refuses it when the filter asked for differs from the one it was made with.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gzip
+import json
+import os
 import re
 import shutil
 import tempfile
@@ -40,7 +50,7 @@ from analysis.paths import display_path
 from analysis.schema import conform_events, make_rejects, validate_events, value_problems
 from analysis.sources import LoadResult
 
-__all__ = ["COLUMNS", "FIPS_COUNTRIES", "cameo_kind", "gdelt_files", "load_gdelt"]
+__all__ = ["COLUMNS", "FIPS_COUNTRIES", "MANIFEST", "ROOT_CODES", "cameo_kind", "filter_gdelt", "gdelt_files", "load_gdelt"]
 
 #: The 61 columns of a GDELT 2.0 events file, in file order (GDELT's official column list,
 #: "GDELT_2.0_Events_Column_Labels_Header_Row_Sep2016.csv").
@@ -109,6 +119,10 @@ _USED = (
 # Names a folder's files may end with (case-insensitive): GDELT's own ``.export.CSV(.zip)``,
 # other text tables, and gzip or zip archives of them.
 _FILE_SUFFIXES = (".csv", ".tsv", ".gz", ".zip")
+
+#: CAMEO root codes kept by default: 18 assault, 19 fight, 20 unconventional mass violence (the
+#: material conflict roots of CAMEO 1.1b3).
+ROOT_CODES: tuple[str, ...] = ("18", "19", "20")
 
 # CAMEO event code (first three digits) -> canonical kind (CAMEO 1.1b3 codebook, chapters 18-20).
 # 183x: suicide, car or roadside bombing; 193 small arms; 194 artillery and tanks; 195 aerial
@@ -409,29 +423,42 @@ def _local_copy(member: _Member, folder: Path) -> Iterator[Path]:
 _EMPTY_KEPT = pd.DataFrame({c: pd.Series(dtype="string") for c in _USED}).assign(raw_row=pd.Series(dtype="int64"))
 
 
-def _duckdb_read(members, header_of, criteria, bar) -> list[tuple[pd.DataFrame, int]]:
+def _duckdb_connect():
+    """A DuckDB connection for the loader: rows in file order, no progress bar of DuckDB's own."""
     import duckdb
 
+    con = duckdb.connect()
+    # The loader shows its own progress (tqdm). DuckDB's bar is off by default in a Jupyter
+    # kernel without ipywidgets, where any change to the setting raises "'ipywidgets' is
+    # missing" (duckdb/duckdb#7590; this is how make's papermill kernels run), and on by
+    # default elsewhere: turn it off only where it is on.
+    if con.execute("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
+        con.execute("SET enable_progress_bar = false")
+    # a parallel scan still returns its rows in file order: a row's position is its line
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def _duckdb_read(members, header_of, criteria, bar) -> list[tuple[pd.DataFrame, int]]:
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in COLUMNS) + "}"
-    used = ", ".join(_USED)
-    # row_number() and lead() over the whole file run as a streaming window in DuckDB: they
-    # number the lines as they are read (the file's line order is kept), and flag the last row so
-    # that one pass gives both the matching rows and the number of records read.
+    # One row out per line of the file, in file order (preserve_insertion_order): the list of
+    # the used columns where the line passes the filter, NULL elsewhere. The scan stays
+    # parallel (a window function such as row_number() would hold it to one thread), a line's
+    # position in the output is its line number, and the output's length is the number of
+    # records read; a NULL costs a few bytes, so 10 million lines make about 50 MB of output.
     query = f"""
-        SELECT raw_row, is_last, keep, {used} FROM (
-            SELECT *, ({_sql_condition(criteria)}) AS keep FROM (
-                SELECT row_number() OVER () AS raw_row, lead(1, 1, 0) OVER () = 0 AS is_last, {used}
-                FROM read_csv($path, delim = '\t', header = false, quote = '', escape = '',
-                              skip = $skip, columns = {columns}, auto_detect = false,
-                              compression = $compression)
-            )
-        ) WHERE keep OR is_last
+        SELECT CASE WHEN {_sql_condition(criteria)} THEN [{", ".join(_USED)}] END AS kept
+        FROM read_csv($path, delim = '\t', header = false, quote = '', escape = '',
+                      skip = $skip, columns = {columns}, auto_detect = false,
+                      compression = $compression)
     """
     out = []
-    con = duckdb.connect()
+    con = _duckdb_connect()
     try:
-        con.execute("SET preserve_insertion_order = true")
-        con.execute("SET enable_progress_bar = false")  # the loader has its own (tqdm)
         with tempfile.TemporaryDirectory(prefix="gdelt-") as tmp:
             for member in members:
                 skip = header_of[member.label]
@@ -441,14 +468,24 @@ def _duckdb_read(members, header_of, criteria, bar) -> list[tuple[pd.DataFrame, 
                     continue
                 with _local_copy(member, Path(tmp)) as local:
                     params = {"path": str(local), "skip": int(skip), "compression": "gzip" if member.gzipped else "none"}
+                    positions, lists, n = [], [], 0
                     try:
-                        frame = con.execute(query, params).df()
+                        for batch in con.sql(query, params=params).to_arrow_reader(1 << 20):
+                            column = batch.column(0)
+                            passed = column.is_valid()
+                            positions.append(np.flatnonzero(passed.to_numpy(zero_copy_only=False)) + n)
+                            lists.append(column.filter(passed))
+                            n += len(column)
                     except duckdb.Error as exc:
                         raise ValueError(f"{member.label}: cannot be read as GDELT 2.0 events: {exc}") from exc
-                n = int(frame["raw_row"].max()) if len(frame) else 0
-                kept = frame[frame["keep"].fillna(False).astype(bool)].drop(columns=["keep", "is_last"])
-                kept = kept.astype({c: "string" for c in _USED}).assign(raw_row=kept["raw_row"] + int(skip))
-                out.append((kept.reset_index(drop=True), n))
+                values = pc.list_flatten(pa.chunked_array(lists, type=pa.list_(pa.string()))).combine_chunks()
+                width = len(_USED)
+                kept = pd.DataFrame(
+                    {c: values.take(np.arange(i, len(values), width)).to_pandas() for i, c in enumerate(_USED)}
+                ).astype("string")
+                # positions are 0-based among the records read after the skipped header line
+                raw_row = np.concatenate(positions).astype("int64") + 1 + int(skip) if positions else np.empty(0, "int64")
+                out.append((kept.assign(raw_row=raw_row), n))
                 bar.update(member.size)
     finally:
         con.close()
@@ -704,7 +741,7 @@ def load_gdelt(
     spec=None,
     source: str = "gdelt",
     actor_codes: Mapping[str, Sequence[str]] | None = None,
-    root_codes: Sequence[str] | None = ("18", "19", "20"),
+    root_codes: Sequence[str] | None = ROOT_CODES,
     quad_classes: Sequence[int | str] | None = None,
     countries: Sequence[str] | None = None,
     engine: str = "duckdb",
@@ -720,6 +757,10 @@ def load_gdelt(
         A GDELT 2.0 events file (plain, ``.gz`` or ``.zip``), or a folder of them: every
         ``*.csv``, ``*.tsv``, ``*.gz`` and ``*.zip`` inside, read in order of name (each member of
         a zip archive in archive order).
+        Or a folder written by :func:`filter_gdelt` (it holds :data:`MANIFEST`): its events,
+        rejects and counts are read as they were filtered, provided the filter options asked for
+        here (``actor_codes``, ``root_codes``, ``quad_classes``, ``countries``, and the sides'
+        ``group_with``) are those it was made with.
     spec : DyadSpec, optional
         The dyad. Its YAML may hold a ``gdelt:`` block with ``actor_codes`` and ``countries``,
         used when those arguments are not given. Sides grouped with another side
@@ -780,14 +821,25 @@ def load_gdelt(
     A file whose first line is a header naming the columns (``GLOBALEVENTID...``) is read
     after that line, whose number still counts in ``raw_row``. DuckDB rejects a line with too
     few or too many fields with an error naming its line; with ``engine="dask"`` pandas raises
-    for too many fields but pads a line with too few (GDELT's own files have neither).
+    for too many fields but pads a line with too few (GDELT's own files have neither). A blank
+    line is not a record: both engines skip it uncounted, and number the lines after it one less
+    than the file does (GDELT's own files have no blank line).
+
+    The DuckDB engine scans in parallel and keeps each row's line number without a window
+    function: the query returns one row per line, in file order (DuckDB's
+    ``preserve_insertion_order``), NULL for the lines the filter leaves out.
     """
     if engine not in ("duckdb", "dask"):
         raise ValueError(f"engine must be 'duckdb' or 'dask', got {engine!r}")
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm  # a widget in JupyterLab where ipywidgets is installed
+    else:
+        from tqdm import tqdm  # disabled below; tqdm.auto would warn in a kernel without ipywidgets
 
     criteria = _criteria(spec, actor_codes, root_codes, quad_classes, countries)
     path = Path(path)
+    if (path / MANIFEST).is_file():
+        return _read_filtered(path, criteria, source)
     label = display_path(path)
     members = _members(gdelt_files(path))
     header_of = {m.label: _check_layout(m) for m in members}
@@ -820,3 +872,204 @@ def load_gdelt(
     if len(members) > 1:
         notes.append(f"read {len(members)} files")
     return LoadResult(events=events, rejects=rejects, source=label, read=read, filtered=filtered, notes=tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# filter once (on a cluster), analyse anywhere: the filtered dyad as partitioned Parquet
+
+#: Name of the manifest in a folder written by :func:`filter_gdelt`.
+MANIFEST = "gdelt-filter.json"
+_MANIFEST_VERSION = 1
+# the events' position in the loader's output (file order), kept so that reading the partitions
+# back gives the same order
+_POSITION = "gdelt_position"
+
+
+def _criteria_record(criteria: _Criteria) -> dict:
+    """The filter as plain JSON values, for the manifest and for comparing two filters."""
+    prefixes: dict[str, list[str]] = {side: [] for side in criteria.sides}
+    for prefix, index in sorted(criteria.prefixes):
+        prefixes[criteria.sides[index]].append(prefix)
+    return {
+        "actor_codes": prefixes,
+        "sides_grouped_as": dict(zip(criteria.sides, criteria.groups)),
+        "root_codes": list(criteria.root_codes) if criteria.root_codes is not None else None,
+        "quad_classes": list(criteria.quad_classes) if criteria.quad_classes is not None else None,
+        "countries": list(criteria.countries) if criteria.countries is not None else None,
+    }
+
+
+def filter_gdelt(
+    path: str | Path,
+    folder: str | Path,
+    *,
+    overwrite: bool = False,
+    engine: str = "dask",
+    **options,
+) -> LoadResult:
+    """Filter GDELT 2.0 events files to one dyad and write the result as partitioned Parquet.
+
+    Runs :func:`load_gdelt` (by default with ``engine="dask"``, on ``client`` when given: a
+    ``distributed.Client`` of a cluster) and writes, into ``folder``:
+
+    * ``events/year=<YYYY>/part-0.parquet``: the canonical events, one partition per year of
+      ``date`` (Hive-style, so DuckDB, Dask, Spark or pyarrow read the folder as one table);
+    * ``rejects.parquet``: the rejected rows, with the file and line of each;
+    * :data:`MANIFEST`: the filter (actor codes, sides, root codes, quad classes, countries),
+      the counts (read, accepted, rejected, filtered), the loader's notes and what was read.
+
+    The folder is written under a temporary name beside it and renamed when complete, so an
+    interrupted run never leaves a folder that looks finished. Point a dyad spec's source at it
+    (``format: gdelt``, ``path: <folder>``) to analyse the dyad without the archive.
+
+    Parameters
+    ----------
+    path : str or Path
+        What :func:`load_gdelt` reads: a GDELT 2.0 events file or a folder of them.
+    folder : str or Path
+        The folder to write.
+    overwrite : bool
+        Replace ``folder`` if it exists (else an existing folder is an error).
+    engine : {"dask", "duckdb"}
+        As in :func:`load_gdelt`; ``"dask"`` by default, the engine that runs on a cluster.
+    **options
+        Passed to :func:`load_gdelt`: ``spec``, ``actor_codes``, ``root_codes``,
+        ``quad_classes``, ``countries``, ``source``, ``client``, ``blocksize``, ``progress``.
+
+    Returns
+    -------
+    LoadResult
+        The load that was written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``folder`` exists and ``overwrite`` is false.
+    """
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise FileExistsError(f"{folder} exists; pass overwrite=True (--overwrite) to replace it")
+    spec, source = options.get("spec"), options.get("source", "gdelt")
+    criteria = _criteria(
+        spec,
+        options.get("actor_codes"),
+        options.get("root_codes", ROOT_CODES),
+        options.get("quad_classes"),
+        options.get("countries"),
+    )
+    result = load_gdelt(path, engine=engine, **options)
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent))
+    try:
+        events = result.events.assign(**{_POSITION: np.arange(len(result.events), dtype="int64")})
+        years = events["date"].dt.year
+        for year in sorted(years.unique()):
+            part = staging / "events" / f"year={int(year):04d}" / "part-0.parquet"
+            part.parent.mkdir(parents=True)
+            events.loc[years == year].to_parquet(part, index=False)
+        if events.empty:  # the schema, so that an empty dyad reads back with its columns
+            (staging / "events").mkdir()
+            events.to_parquet(staging / "events" / "empty.parquet", index=False)
+        result.rejects.to_parquet(staging / "rejects.parquet", index=False)
+        manifest = {
+            "format": "GDELT 2.0 events filtered to a dyad by analysis.sources.gdelt.filter_gdelt",
+            "version": _MANIFEST_VERSION,
+            "filtered_from": result.source,
+            "source": source,
+            "filter": _criteria_record(criteria),
+            "counts": {k: result.counts[k] for k in ("read", "accepted", "rejected", "filtered")},
+            "notes": list(result.notes),
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return result
+
+
+def _read_filtered(folder: Path, criteria: _Criteria, source: str) -> LoadResult:
+    """Read a folder written by :func:`filter_gdelt`, checking it was made with this filter."""
+    label = display_path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{label}/{MANIFEST}: not a readable manifest ({exc})") from exc
+    if manifest.get("version") != _MANIFEST_VERSION:
+        raise ValueError(
+            f"{label}/{MANIFEST}: version {manifest.get('version')!r}, this package reads version "
+            f"{_MANIFEST_VERSION}; filter the archive again with filter_gdelt"
+        )
+    made, asked = manifest["filter"], _criteria_record(criteria)
+    if made != asked or manifest.get("source") != source:
+        differences = [f"{k}: made with {made.get(k)!r}, asked for {asked[k]!r}" for k in asked if made.get(k) != asked[k]]
+        if manifest.get("source") != source:
+            differences.append(f"source: made with {manifest.get('source')!r}, asked for {source!r}")
+        raise ValueError(
+            f"{label} holds GDELT events filtered with other options than this source asks for "
+            f"({'; '.join(differences)}); filter the archive again with these options "
+            "(filter_gdelt, or python -m analysis.sources.gdelt), or give the source the options it was made with"
+        )
+    parts = sorted((folder / "events").rglob("*.parquet"))
+    if not parts:
+        raise ValueError(f"{label}: no events/*.parquet; the folder is incomplete, filter the archive again")
+    events = pd.concat([pd.read_parquet(part) for part in parts], ignore_index=True)
+    events = events.sort_values(_POSITION, kind="stable").drop(columns=[_POSITION]).reset_index(drop=True)
+    rejects = pd.read_parquet(folder / "rejects.parquet")
+    counts = manifest["counts"]
+    if (len(events), len(rejects)) != (counts["accepted"], counts["rejected"]):
+        raise ValueError(
+            f"{label}: {len(events)} events and {len(rejects)} rejects where {MANIFEST} says "
+            f"{counts['accepted']} and {counts['rejected']}; the folder was changed or is incomplete, filter the archive again"
+        )
+    events = validate_events(conform_events(events), name=label)
+    notes = (*manifest["notes"], f"read from {label}, filtered from {manifest['filtered_from']} by filter_gdelt")
+    return LoadResult(
+        events=events, rejects=rejects, source=label, read=counts["read"], filtered=counts["filtered"], notes=notes
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m analysis.sources.gdelt ARCHIVE FOLDER --dyad SPEC [--scheduler ADDRESS]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis.sources.gdelt",
+        description="Filter GDELT 2.0 events files to a dyad (on a Dask cluster if given one) and write "
+        "the events as Parquet partitioned by year, for a dyad spec's sources (format: gdelt, path: FOLDER).",
+    )
+    parser.add_argument("archive", help="a GDELT 2.0 events file (.CSV, .gz, .zip) or a folder of them")
+    parser.add_argument("folder", help="the folder to write")
+    parser.add_argument("--dyad", required=True, help="the dyad spec (YAML) whose gdelt: block gives the actor codes")
+    parser.add_argument("--scheduler", help="address of a Dask scheduler (e.g. tcp://10.0.0.5:8786); default: this machine")
+    parser.add_argument("--engine", choices=("dask", "duckdb"), default="dask")
+    parser.add_argument("--blocksize", default="64MB", help="bytes per Dask task (default 64MB)")
+    parser.add_argument("--all-root-codes", action="store_true", help="keep every CAMEO root code, not only 18-20")
+    parser.add_argument("--overwrite", action="store_true", help="replace FOLDER if it exists")
+    args = parser.parse_args(argv)
+
+    from analysis.dyads import load_dyad
+
+    options = {"spec": load_dyad(args.dyad), "blocksize": args.blocksize, "progress": True}
+    if args.all_root_codes:
+        options["root_codes"] = None
+    client = None
+    if args.scheduler:
+        if args.engine != "dask":
+            parser.error("--scheduler needs --engine dask")
+        from distributed import Client
+
+        client = options["client"] = Client(args.scheduler)
+    try:
+        result = filter_gdelt(args.archive, args.folder, overwrite=args.overwrite, engine=args.engine, **options)
+    finally:
+        if client is not None:
+            client.close()
+    print(result.summary())
+    print(f"wrote {args.folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
