@@ -152,18 +152,14 @@ events:
   distance_km: 25.0
   source_priority: [gdelt]
 cycles:
-  window_days: 30
-  ties: exclude
-  matching: many_to_one
-  own_event_ends_wait: false
-  response_kinds: null
-  min_severity: null
-  theatre: null
-  study_end: null
+  response:
+    window_days: 30
+    ties: exclude
   quiet_days: 7
   k_days: 7
   n_permutations: 19
   seed: 1
+  spacetime: null
   named_events: {}
   rate_window_days: 30
 timing:
@@ -197,7 +193,6 @@ sensitivity:
   ties: [exclude]
   hawkes: false
   seed: 1
-  study_end: null
 report:
   chains_drawn: 2
   highlight: {}
