@@ -20,6 +20,14 @@ Censoring
     the trigger side's own next event end the wait (the earliest of the three applies).
     ``interval_days`` then holds the follow-up time: read it with ``censored``, as survival data.
     Events after the study end are not analysed.
+Imprecise dates
+    Events dated to a week or a month are paired at their ``date`` (the middle of the week;
+    see :func:`analysis.schema.date_bounds`). An answered interval that rests on such a date is
+    flagged ``date_imprecise`` and bounded: ``interval_min_days`` is the shortest it can be
+    (the answer's earliest day minus the trigger's latest; negative when the answer may even
+    have come first) and ``interval_max_days`` the longest. Both equal ``interval_days`` for
+    exact dates, and are missing for censored rows. The sensitivity grid moves such events to
+    their earliest or latest day, or leaves them out (:func:`analysis.schema.place_imprecise_dates`).
 Chain
     A maximal alternating sequence of triggers in which each answers the previous one. An event
     answered by several triggers (many-to-one) continues the chain of the latest of them; the
@@ -44,6 +52,7 @@ import pandas as pd
 
 from analysis.geo import Cubes, batches, chord_km, great_circle_km, xyz_km
 from analysis.response import ResponseRule
+from analysis.schema import date_bounds
 
 __all__ = [
     "CENSOR_REASONS",
@@ -74,6 +83,9 @@ CYCLE_COLUMNS = (
     "response_date",
     "response_kind",
     "interval_days",
+    "interval_min_days",
+    "interval_max_days",
+    "date_imprecise",
     "distance_km",
     "censored",
     "censor_reason",
@@ -199,7 +211,8 @@ class PairingInput:
     ``sided`` holds the analysed rows (a side, dated up to the study end) in input order;
     ``order`` lists them in event order, and every array is in event order. ``trigger`` and
     ``response`` say which events the rule lets be triggers and responses; ``located`` which
-    have coordinates; ``lat`` and ``lon`` their coordinates (NaN where unknown), and, under a
+    have coordinates; ``day_lo`` and ``day_hi`` the earliest and latest day each may have
+    happened (:func:`analysis.schema.date_bounds`); ``lat`` and ``lon`` their coordinates (NaN where unknown), and, under a
     distance limit, ``xyz`` their position on the sphere (km; an empty array without a limit).
     """
 
@@ -215,6 +228,8 @@ class PairingInput:
     trigger: np.ndarray
     response: np.ndarray
     located: np.ndarray
+    day_lo: np.ndarray
+    day_hi: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
     xyz: np.ndarray
@@ -306,6 +321,11 @@ def prepare_events(
     else:
         lat = lon = np.full(len(sided), np.nan)
     located = ~(np.isnan(lat) | np.isnan(lon))
+    if "date_precision" in sided.columns:
+        low, high = date_bounds(sided.assign(date=sided[date_col]))
+        day_lo, day_hi = low.astype(np.int64), high.astype(np.int64)
+    else:
+        day_lo, day_hi = day, day
     if rule.max_distance_km is not None and rule.missing_coordinates == "exclude":
         trigger &= located
         response &= located
@@ -314,7 +334,8 @@ def prepare_events(
     return PairingInput(
         sided=sided, order=order, day=day[order], time=time[order], key=key[order], side=side_code[order],
         sides=tuple(str(s) for s in side_names), kind=kind_code[order], kinds=kinds, trigger=trigger[order],
-        response=response[order], located=located[order], lat=lat[order], lon=lon[order],
+        response=response[order], located=located[order], day_lo=day_lo[order], day_hi=day_hi[order],
+        lat=lat[order], lon=lon[order],
         xyz=xyz_km(lat[order], lon[order]) if rule.max_distance_km is not None else np.empty((0, 3)), end_day=end_day,
     )
 
@@ -653,6 +674,8 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
         a, b = rows[both], r_fill[both]
         distance[both] = great_circle_km(xyz_km(inp.lat[a], inp.lon[a]), xyz_km(inp.lat[b], inp.lon[b]))
     reason = paired.reason[rows].astype(np.int64)
+    # an interval that rests on a week or month date has bounds; censored rows have none
+    imprecise = has_resp & ((inp.day_lo[rows] != inp.day_hi[rows]) | (inp.day_lo[r_fill] != inp.day_hi[r_fill]))
     out = pd.DataFrame(
         {
             "trigger_id": ids.take(t_at),
@@ -664,6 +687,9 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
             "response_date": np.where(has_resp, dates[r_fill], np.datetime64("NaT")),
             "response_kind": kind_arr.take(np.where(has_resp, inp.kind[r_fill], -1), allow_fill=True),
             "interval_days": pd.array(paired.follow[rows], dtype="Int64"),
+            "interval_min_days": pd.arrays.IntegerArray(inp.day_lo[r_fill] - inp.day_hi[rows], ~has_resp),
+            "interval_max_days": pd.arrays.IntegerArray(inp.day_hi[r_fill] - inp.day_lo[rows], ~has_resp),
+            "date_imprecise": imprecise,
             "distance_km": distance,
             "censored": ~has_resp,
             "censor_reason": pd.array(list(CENSOR_REASONS), dtype="string").take(reason - 1, allow_fill=True),

@@ -12,7 +12,11 @@ date : datetime64, normalised to midnight
     value keeps its wall-clock day (01:30 at UTC+3 on 30 October is 30 October), never the
     day of its UTC instant; text is read by :func:`analysis.sources.dates.read_dates`.
 date_precision : {"day", "week", "month"}
-    How precisely ``date`` is known.
+    How precisely ``date`` is known. A ``week`` or ``month`` date stands for a span of days
+    (:func:`date_bounds`): ``date_earliest`` and ``date_latest`` (optional datetime64 columns)
+    give it where the source does (UCDP's ``date_start`` and ``date_end``); otherwise a week
+    date is its middle day (the span runs 3 days either side) and a month date any day of its
+    calendar month.
 time_utc : datetime64 (UTC, tz-naive), optional
     Full UTC timestamp where the time of day is known, used to order same-day events.
 side, target_side : string
@@ -56,6 +60,8 @@ __all__ = [
     "KIND_SYNONYMS",
     "check_kind_map",
     "conform_events",
+    "date_bounds",
+    "place_imprecise_dates",
     "empty_events",
     "make_rejects",
     "normalise_kind",
@@ -504,3 +510,55 @@ def make_rejects(records: Iterable[Mapping[str, object]] = ()) -> pd.DataFrame:
     """Build a rejects table (columns :data:`REJECT_COLUMNS`) from dict-like records."""
     frame = pd.DataFrame(list(records), columns=list(REJECT_COLUMNS))
     return frame.astype(REJECT_COLUMNS)
+
+
+#: How the events with an imprecise date can be placed in a sensitivity analysis
+#: (:func:`place_imprecise_dates`).
+IMPRECISE_PLACEMENTS: tuple[str, ...] = ("midpoint", "dropped", "earliest", "latest")
+
+
+def date_bounds(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The earliest and latest day each event may have happened, as ``datetime64[D]`` arrays.
+
+    A ``day`` date is exact. ``date_earliest`` / ``date_latest``, where present and not
+    missing, are the bounds the source gives. Otherwise a ``week`` date is the middle of its
+    week (three days either side) and a ``month`` date may be any day of its calendar month.
+    A bound never falls on the wrong side of ``date`` itself.
+    """
+    require_columns(events, ["date", "date_precision"], what="events")
+    day = pd.to_datetime(events["date"]).to_numpy(dtype="datetime64[D]")
+    precision = events["date_precision"].astype("string").fillna("day").to_numpy(dtype=object)
+    low, high = day.copy(), day.copy()
+    week = precision == "week"
+    low[week], high[week] = day[week] - 3, day[week] + 3
+    month = precision == "month"
+    first = day.astype("datetime64[M]")
+    low[month], high[month] = first[month].astype("datetime64[D]"), ((first[month] + 1).astype("datetime64[D]") - 1)
+    for col, bound, pick in (("date_earliest", low, np.minimum), ("date_latest", high, np.maximum)):
+        if col in events.columns:
+            given = pd.to_datetime(events[col]).to_numpy(dtype="datetime64[D]")
+            known = ~np.isnat(given)
+            bound[known] = pick(given[known], day[known])
+    return low, high
+
+
+def place_imprecise_dates(events: pd.DataFrame, how: str) -> pd.DataFrame:
+    """The events with those whose date is not a day placed as ``how`` says, for a sensitivity
+    analysis: ``"midpoint"`` leaves them as they are, ``"dropped"`` leaves them out,
+    ``"earliest"`` / ``"latest"`` moves each to the first / last day it may have happened
+    (:func:`date_bounds`; a time of day is dropped with it). A new table; ``events`` is not
+    modified."""
+    if how not in IMPRECISE_PLACEMENTS:
+        raise ValueError(f"imprecise dates can be placed as {', '.join(IMPRECISE_PLACEMENTS)}; got {how!r}")
+    imprecise = events["date_precision"].astype("string").fillna("day").ne("day").to_numpy()
+    if how == "midpoint" or not imprecise.any():
+        return events.copy()
+    if how == "dropped":
+        return events.loc[~imprecise].reset_index(drop=True)
+    low, high = date_bounds(events)
+    out = events.copy()
+    moved = (low if how == "earliest" else high)[imprecise].astype("datetime64[ns]")
+    out.loc[imprecise, "date"] = moved
+    if "time_utc" in out.columns:
+        out.loc[imprecise, "time_utc"] = pd.NaT
+    return out

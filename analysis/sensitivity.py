@@ -1,7 +1,7 @@
 """How the main results move with the analyst's choices: the sensitivity grid.
 
-For each combination of a response window, merging duplicate reports or not, and a rule for
-same-day events, the grid records per direction the median interval to an answer (among
+For each combination of a response window, merging duplicate reports or not, a rule for
+same-day events and a placing of week- and month-precision dates, the grid records per direction the median interval to an answer (among
 answered events, :func:`analysis.cycles.summarise_cycles`), the response ratio (share of events
 answered within the window, :func:`analysis.permutation.response_ratio` with ``k_days`` = the
 window), and the Hawkes cross-excitation (:func:`analysis.hawkes.fit_hawkes`). Every cell is the
@@ -24,6 +24,7 @@ from analysis.cycles import build_cycles, summarise_cycles
 from analysis.hawkes import fit_hawkes
 from analysis.permutation import response_ratio
 from analysis.response import ResponseRule
+from analysis.schema import place_imprecise_dates
 
 __all__ = ["HAWKES_TIES", "sensitivity_grid"]
 
@@ -39,10 +40,11 @@ def sensitivity_grid(
     study_start,
     windows: Sequence[int] = (7, 14, 30, 60),
     ties: Sequence[str] = ("exclude", "include"),
+    imprecise_dates: Sequence[str] = ("midpoint",),
     hawkes: bool = True,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """The results under every combination of window, dedup and tie rule.
+    """The results under every combination of window, dedup, tie rule and placing of imprecise dates.
 
     Parameters
     ----------
@@ -55,6 +57,10 @@ def sensitivity_grid(
     windows : sequence of int
         Response windows in days.
     ties : sequence of {"exclude", "include"}
+    imprecise_dates : sequence of {"midpoint", "dropped", "earliest", "latest"}
+        Where events dated to a week or a month go: as they are (the middle of the week),
+        left out, or at the first or last day they may have happened
+        (:func:`analysis.schema.place_imprecise_dates`).
     hawkes : bool
         Whether to fit the Hawkes model (one fit per dedup x tie rule).
     seed : int
@@ -63,10 +69,11 @@ def sensitivity_grid(
     Returns
     -------
     DataFrame
-        One row per dedup x tie rule x window x direction: ``dedup``, ``ties``,
-        ``window_days``, ``direction`` (``"<from> -> <to>"``), ``events``, ``median_days``,
-        ``response_ratio``, ``hawkes_cross_excitation`` (expected events of ``to`` triggered by
-        one event of ``from``).
+        One row per dedup x tie rule x placing of dates x window x direction: ``dedup``,
+        ``ties``, ``dates``, ``window_days``, ``direction`` (``"<from> -> <to>"``), ``events``,
+        ``median_days``, ``response_ratio``, ``hawkes_cross_excitation`` (expected events of
+        ``to`` triggered by one event of ``from``; the Hawkes model reads day-precise events
+        only, so it does not move with the placing of dates).
     """
     a, b = sides
     study_end = rule.study_end
@@ -79,17 +86,19 @@ def sensitivity_grid(
                 day_only = sided[sided["date_precision"] == "day"]
                 fit = fit_hawkes(day_only, sides=[a, b], ties=HAWKES_TIES[tie], seed=seed, start=study_start, end=study_end)
                 cross = dict(zip(fit.excitation["direction"], fit.excitation["alpha"]))
-            for window in windows:
-                cell = rule.replace(window_days=window, ties=tie)
-                summary = summarise_cycles(build_cycles(sided, cell)).set_index("trigger_side")
-                ratios = response_ratio(sided, cell, k_days=window).set_index("from_side")
-                for src, dst in ((a, b), (b, a)):
-                    direction = f"{src} -> {dst}"
-                    rows.append({
-                        "dedup": dedup, "ties": tie, "window_days": window, "direction": direction,
-                        "events": int(summary.loc[src, "triggers"]) if src in summary.index else 0,
-                        "median_days": summary.loc[src, "median_days"] if src in summary.index else float("nan"),
-                        "response_ratio": ratios.loc[src, "ratio"],
-                        "hawkes_cross_excitation": cross.get(direction, float("nan")),
-                    })
+            for dates in imprecise_dates:
+                placed = place_imprecise_dates(sided, dates)
+                for window in windows:
+                    cell = rule.replace(window_days=window, ties=tie)
+                    summary = summarise_cycles(build_cycles(placed, cell)).set_index("trigger_side")
+                    ratios = response_ratio(placed, cell, k_days=window).set_index("from_side")
+                    for src, dst in ((a, b), (b, a)):
+                        direction = f"{src} -> {dst}"
+                        rows.append({
+                            "dedup": dedup, "ties": tie, "dates": dates, "window_days": window, "direction": direction,
+                            "events": int(summary.loc[src, "triggers"]) if src in summary.index else 0,
+                            "median_days": summary.loc[src, "median_days"] if src in summary.index else float("nan"),
+                            "response_ratio": ratios.loc[src, "ratio"] if src in ratios.index else float("nan"),
+                            "hawkes_cross_excitation": cross.get(direction, float("nan")),
+                        })
     return pd.DataFrame(rows)

@@ -450,3 +450,48 @@ def test_build_cycles_equals_the_per_event_definition(seed):
         events = _random_events(rng, int(rng.integers(1, 40)))
         rule = _random_rule(rng)
         pd.testing.assert_frame_equal(same(build_cycles(events, rule)), same(oracle_cycles(events, rule)), obj=str(rule))
+
+
+def test_intervals_resting_on_a_week_or_month_date_are_flagged_with_their_bounds():
+    events = make_events(
+        [("a", "2020-01-10", "A", "rocket"), ("b", "2020-01-15", "B", "airstrike"), ("a2", "2020-02-15", "A", "rocket"),
+         ("b2", "2020-03-20", "B", "airstrike")],
+        date_precision=["day", "week", "month", "day"],
+    )
+    cycles = build_cycles(events, window_days=40, study_end="2020-12-31").set_index("trigger_id")
+    # a (10 Jan, exact) -> b (week of 15 Jan: 12-18 Jan): 5 days, between 2 and 8
+    assert cycles.loc["a", ["interval_days", "interval_min_days", "interval_max_days", "date_imprecise"]].tolist() == [5, 2, 8, True]
+    # b (12-18 Jan) -> a2 (February: 1-29 Feb): 31 days, between 14 (1 Feb - 18 Jan) and 48 (29 Feb - 12 Jan)
+    assert cycles.loc["b", ["interval_days", "interval_min_days", "interval_max_days"]].tolist() == [31, 14, 48]
+    # a2 (February) -> b2 (20 Mar, exact): 34 days, between 20 and 48
+    assert cycles.loc["a2", ["interval_days", "interval_min_days", "interval_max_days"]].tolist() == [34, 20, 48]
+    # b2 is censored: no bounds, not flagged
+    assert pd.isna(cycles.loc["b2", "interval_min_days"]) and not cycles.loc["b2", "date_imprecise"]
+    # exact dates: the bounds are the interval itself
+    exact = build_cycles(events.assign(date_precision="day"), window_days=40, study_end="2020-12-31").set_index("trigger_id")
+    assert exact.loc["a", ["interval_min_days", "interval_max_days", "date_imprecise"]].tolist() == [5, 5, False]
+
+
+def test_bounds_a_source_gives_win_over_the_convention():
+    from analysis.schema import date_bounds
+
+    events = make_events([("u", "2014-01-24", "A", "other"), ("w", "2020-01-15", "A", "rocket")], date_precision=["week", "week"])
+    events["date_earliest"] = pd.to_datetime(["2014-01-24", None])
+    events["date_latest"] = pd.to_datetime(["2014-01-25", None])  # UCDP: date_start .. date_end
+    low, high = date_bounds(events)
+    assert [str(d) for d in low] == ["2014-01-24", "2020-01-12"] and [str(d) for d in high] == ["2014-01-25", "2020-01-18"]
+
+
+def test_imprecise_dates_placed_for_a_sensitivity_analysis():
+    from analysis.schema import place_imprecise_dates
+
+    events = make_events([("a", "2020-01-10", "A", "rocket"), ("w", "2020-01-15", "B", "airstrike"),
+                          ("m", "2020-02-15", "B", "airstrike")], date_precision=["day", "week", "month"])
+    assert place_imprecise_dates(events, "dropped")["event_id"].tolist() == ["a"]
+    early = place_imprecise_dates(events, "earliest").set_index("event_id")["date"]
+    late = place_imprecise_dates(events, "latest").set_index("event_id")["date"]
+    assert (str(early["w"].date()), str(early["m"].date()), str(early["a"].date())) == ("2020-01-12", "2020-02-01", "2020-01-10")
+    assert (str(late["w"].date()), str(late["m"].date())) == ("2020-01-18", "2020-02-29")
+    pd.testing.assert_frame_equal(place_imprecise_dates(events, "midpoint"), events)
+    with pytest.raises(ValueError, match="imprecise dates can be placed as midpoint, dropped, earliest, latest; got 'middle'"):
+        place_imprecise_dates(events, "middle")

@@ -21,6 +21,19 @@ def test_grid_by_hand():
     assert grid["hawkes_cross_excitation"].isna().all()
 
 
+def test_grid_places_imprecise_dates():
+    # b2 is known only to the week of 10 Jan (7-13 Jan): a1 (1 Jan) is answered after 9 days at
+    # the middle, 6 at the earliest, 12 at the latest; left out, a1 goes unanswered
+    events = make_events([("a1", "2020-01-01", "A", "rocket"), ("b2", "2020-01-10", "B", "airstrike")],
+                         date_precision=["day", "week"])
+    grid = sensitivity_grid({"on": events}, ResponseRule(study_end="2020-12-31"), sides=["A", "B"], study_start="2020-01-01",
+                            windows=(30,), ties=("exclude",), imprecise_dates=("midpoint", "earliest", "latest", "dropped"),
+                            hawkes=False).set_index(["dates", "direction"])
+    assert grid.loc[("midpoint", "A -> B"), "median_days"] == 9.0
+    assert grid.loc[("earliest", "A -> B"), "median_days"] == 6.0 and grid.loc[("latest", "A -> B"), "median_days"] == 12.0
+    assert grid.loc[("dropped", "A -> B"), "response_ratio"] == 0.0 and grid.loc[("dropped", "B -> A"), "events"] == 0
+
+
 def test_grid_fits_hawkes_per_dedup_and_tie_rule():
     events = tit_for_tat(days=2000, base_rate=(0.05, 0.05), p_respond=(0.5, 0.3), seed=3)
     grid = sensitivity_grid({"on": events}, ResponseRule(study_end=events["date"].max()), sides=["A", "B"],

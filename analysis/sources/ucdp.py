@@ -281,6 +281,8 @@ def load_ucdp(
             "side_b": ok["side_b"],
             **{col: number(col).astype("Int64") for col in ("deaths_a", "deaths_b", *_OPTIONAL_COUNTS)},
             "date_end": end[keep].astype("datetime64[ns]"),
+            "date_earliest": start[keep].astype("datetime64[ns]"),  # the span, for date_bounds
+            "date_latest": end[keep].astype("datetime64[ns]"),
             "date_prec": code[keep].astype("Int64"),
             **{col: _numbers(ok[col]).astype("Int64") for col in _KEPT_CODES if col in ok.columns},
             **{col: ok[col] for col in _KEPT_TEXT if col in ok.columns},
