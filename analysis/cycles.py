@@ -671,8 +671,8 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
     distance = np.full(len(rows), np.nan)
     both = has_resp & inp.located[rows] & inp.located[r_fill]
     if both.any():
-        a, b = rows[both], r_fill[both]
-        distance[both] = great_circle_km(xyz_km(inp.lat[a], inp.lon[a]), xyz_km(inp.lat[b], inp.lon[b]))
+        xyz = inp.xyz if len(inp.xyz) else xyz_km(inp.lat, inp.lon)  # each event's point, once
+        distance[both] = great_circle_km(xyz[rows[both]], xyz[r_fill[both]])
     reason = paired.reason[rows].astype(np.int64)
     # an interval that rests on a week or month date has bounds; censored rows have none
     imprecise = has_resp & ((inp.day_lo[rows] != inp.day_hi[rows]) | (inp.day_lo[r_fill] != inp.day_hi[r_fill]))
