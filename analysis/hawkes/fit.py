@@ -111,7 +111,8 @@ class HawkesFit:
     cov : ndarray
         Inverse observed information of ``(mu_0, mu_1, alpha_00, alpha_01, alpha_10,
         alpha_11)`` and the estimated decay(s), from the analytic Hessian; NaN where it cannot
-        be computed. Unreliable for parameters near zero: prefer the bootstrap there.
+        be computed (see ``params.se_method``). Unreliable for parameters near zero: prefer the
+        bootstrap there.
     converged : bool
     n_iter : int
         Iterations of the decay search (L-BFGS-B; summed over the targets per kernel).
@@ -121,7 +122,9 @@ class HawkesFit:
     message : str
     params : DataFrame
         ``label``, ``parameter``, ``target``, ``source``, ``estimate``, ``se``, ``se_method``
-        (``"hessian"``: inverse observed information; ``"fixed"``: a decay given).
+        (``"hessian"``: inverse observed information; no standard error for a parameter ``"at
+        bound"`` 0, ``"not identified"``, or with ``"singular information"``; ``"fixed"``: a
+        decay given).
     triggered : DataFrame
         One row per side: ``side``, ``n_events``, ``expected_background`` (``mu_i T``),
         ``triggered_share`` (``1 - mu_i T / N_i``), ``from_<side>`` (share of the side's
@@ -242,15 +245,13 @@ def time_rescaling(fit: HawkesFit) -> dict[str, np.ndarray]:
     return dict(zip(fit.sides, rescaled(fit._data, fit._theta)))
 
 
-def _params_table(sides, theta: np.ndarray, cov: np.ndarray, decays: str, beta_fixed: bool) -> pd.DataFrame:
+def _params_table(sides, theta: np.ndarray, cov: np.ndarray, status: list[str], decays: str) -> pd.DataFrame:
     a, b = sides
     values = theta[:7] if decays == "shared" else theta
     se = np.full(len(values), np.nan)
     with np.errstate(invalid="ignore"):
         se[: len(cov)] = np.sqrt(np.diag(cov))
-    method = ["hessian"] * len(values)
-    if beta_fixed:
-        method[6:] = ["fixed"] * (len(values) - 6)
+    method = status
     shared = decays == "shared"
     frame = pd.DataFrame({
         "label": _labels(sides, decays),
@@ -553,7 +554,7 @@ def fit_hawkes(
     if _spectral_radius(alpha) >= 1:
         warnings.warn(f"the fitted branching ratio is {_spectral_radius(alpha):.3f} >= 1: the fitted process is "
                       "not stationary (trend or change in the rates?)", ExplosiveFitWarning, stacklevel=2)
-    cov = covariance(data, theta, decays=chosen, beta_fixed=fixed is not None)
+    cov, status = covariance(data, theta, decays=chosen, beta_fixed=fixed is not None)
     selection = _selection_table([_selection_row(sides, m, results[m].theta, results[m].loglik, n_params[m],
                                                  results[m].converged) for m in candidates], chosen)
     return HawkesFit(
@@ -562,7 +563,7 @@ def fit_hawkes(
         aic=2 * n_params[chosen] - 2 * estimate.loglik, n_events=data.n_events.astype(np.int64), horizon=horizon,
         start=start, end=end, time_col=time_col, times=how, estimator=estimator, seed=seed, cov=cov,
         converged=estimate.converged, n_iter=estimate.n_iter, n_eval=estimate.n_eval, message=estimate.message,
-        params=_params_table(sides, theta, cov, chosen, fixed is not None),
+        params=_params_table(sides, theta, cov, status, chosen),
         triggered=_triggered_table(data, sides, theta), gof=gof_table(data, theta, sides, seed),
         selection=selection, _theta=theta, _data=data,
     )

@@ -53,28 +53,40 @@ SE_METHODS = ("hessian", "bootstrap", "both")
 # observed information
 
 
-def covariance(data: EventData, theta: np.ndarray, *, decays: str, beta_fixed: bool) -> np.ndarray:
+def covariance(data: EventData, theta: np.ndarray, *, decays: str, beta_fixed: bool) -> tuple[np.ndarray, list[str]]:
     """Inverse observed information of the estimated parameters: ``(mu, alpha)`` (6), then the
-    decay (shared: 7) or the four decays (per kernel: 10) unless they were fixed.
+    decay (shared: 7) or the four decays (per kernel: 10) unless they were fixed; and how
+    each standard error was obtained.
 
-    Rows and columns that are all zero (a parameter that does not enter the likelihood) are
-    NaN; the rest is NaN when the information is not positive definite.
+    A parameter estimated at its bound 0 (``"at bound"``: the usual asymptotics do not hold
+    there) or absent from the likelihood (``"not identified"``: all-zero information, e.g. the
+    decay of a kernel whose ``alpha`` is 0) is left out, and the others are computed without
+    it (``"hessian"``); their rows and columns are NaN. All are NaN when the information of
+    the others is not positive definite (``"singular information"``). Fixed decays:
+    ``"fixed"``.
     """
     _, _, hessian = derivatives(data, theta)
+    values = np.asarray(theta, dtype=float)
     if decays == "shared":
         hessian = SHARED.T @ hessian @ SHARED
+        values = values[:7]
     k = 6 if beta_fixed else len(hessian)
     information = -hessian[:k, :k]
     scale = np.abs(information).max(axis=0)
-    keep = scale > 1e-12 * max(scale.max(), 1e-300)
+    identified = scale > 1e-12 * max(scale.max(), 1e-300)
+    inside = values[:k] > 0
+    keep = identified & inside
+    status = ["hessian" if kept else ("not identified" if not ident else "at bound")
+              for kept, ident in zip(keep, identified)]
+    status += ["fixed"] * (len(values) - k)
     cov = np.full((k, k), np.nan)
     block = information[np.ix_(keep, keep)]
     try:
         np.linalg.cholesky(block)
     except np.linalg.LinAlgError:
-        return cov
+        return cov, [("singular information" if s == "hessian" else s) for s in status]
     cov[np.ix_(keep, keep)] = np.linalg.inv(block)
-    return cov
+    return cov, status
 
 
 def derived(mu: np.ndarray, alpha: np.ndarray, horizon: float, n_events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,16 +147,22 @@ def standard_errors(fit: HawkesFit, *, level: float = 0.95) -> pd.DataFrame:
         ``label`` (the parameters of ``fit.params``, then ``branching_ratio``,
         ``triggered_share[<side>]``, ``stationary_share[<side>]``), ``estimate``, ``se``,
         ``se_method`` (``"hessian"``: inverse observed information; ``"delta"``: the delta
-        method on it; ``"fixed"``: a decay given, not estimated), ``ci_low``, ``ci_high``,
-        ``ci_method``.
+        method on it; ``"fixed"``: a decay given, not estimated; no standard error for a
+        parameter ``"at bound"`` 0 or ``"not identified"``, nor for a derived quantity that
+        depends on one), ``ci_low``, ``ci_high``, ``ci_method`` (missing without a standard
+        error).
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     params = fit.params
     values, jac = derived(fit.mu, fit.alpha, fit.horizon, fit.n_events.astype(float))
     cov6 = fit.cov[:6, :6]
+    # a derived quantity has no standard error when one of the parameters it moves with has none
+    missing = np.isnan(np.diag(cov6))
+    lost = (np.abs(jac[:, missing]) > 0).any(axis=1) | np.isnan(jac).any(axis=1)
     with np.errstate(invalid="ignore"):
-        derived_se = np.sqrt(np.einsum("ka,ab,kb->k", jac, cov6, jac))
+        derived_se = np.sqrt(np.einsum("ka,ab,kb->k", np.nan_to_num(jac), np.nan_to_num(cov6), np.nan_to_num(jac)))
+    derived_se[lost] = np.nan
     labels = [*params["label"].astype(str), *derived_labels(fit.sides)]
     estimate = np.concatenate([params["estimate"].to_numpy(dtype=float), values])
     se = np.concatenate([params["se"].to_numpy(dtype=float), derived_se])
@@ -152,10 +170,11 @@ def standard_errors(fit: HawkesFit, *, level: float = 0.95) -> pd.DataFrame:
     low, high, how = _wald(labels, estimate, se, level)
     fixed = np.array([m == "fixed" for m in method])
     low[fixed], high[fixed] = estimate[fixed], estimate[fixed]
+    ci_method = ["fixed" if f else (h if np.isfinite(e) else None) for f, h, e in zip(fixed, how, se)]
     return pd.DataFrame({
         "label": pd.array(labels, dtype="string"), "estimate": estimate, "se": se,
         "se_method": pd.array(method, dtype="string"), "ci_low": low, "ci_high": high,
-        "ci_method": pd.array(["fixed" if f else h for f, h in zip(fixed, how)], dtype="string"),
+        "ci_method": pd.array(ci_method, dtype="string"),
     })
 
 
@@ -226,16 +245,24 @@ def _per_kernel_values(mu, alpha, beta):
     return [*mu, *alpha.ravel(), *beta.ravel()]
 
 
-def _workers(n_jobs: int | None, n: int) -> int:
-    if n_jobs is None or n_jobs == -1:
+#: With ``n_jobs=None``, processes are started only for more event-refits than this in all (each
+#: process costs about a second and a half to start; a refit about 1e-5 s per event).
+PARALLEL_MIN_WORK = 1_000_000
+
+
+def _workers(n_jobs: int | None, n: int, events: int) -> int:
+    if n_jobs is None:
+        n_jobs = (os.cpu_count() or 1) if n * events > PARALLEL_MIN_WORK else 1
+    elif n_jobs == -1:
         n_jobs = os.cpu_count() or 1
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be a positive number of processes, -1 or None (all cores), got {n_jobs!r}")
+        raise ValueError(f"n_jobs must be a positive number of processes, -1 (all cores) or None (automatic), "
+                         f"got {n_jobs!r}")
     return int(max(1, min(n_jobs, n)))
 
 
 def bootstrap(fit: HawkesFit, *, n: int = 200, seed: int = 0, level: float = 0.95,
-              n_jobs: int | None = 1) -> HawkesBootstrap:
+              n_jobs: int | None = None) -> HawkesBootstrap:
     """Parametric bootstrap: simulate the fitted model over the same window, refit, and take
     percentile intervals.
 
@@ -250,8 +277,9 @@ def bootstrap(fit: HawkesFit, *, n: int = 200, seed: int = 0, level: float = 0.9
     level : float
         Coverage of the percentile intervals.
     n_jobs : int or None
-        Worker processes (``None`` or -1: one per core; 1: in this process). The draws are
-        the same whatever the number.
+        Worker processes: 1 runs the draws in this process, -1 one process per core, ``None``
+        one per core when ``n`` times the events exceeds :data:`PARALLEL_MIN_WORK`, else 1.
+        The draws are the same whatever the number.
 
     Returns
     -------
@@ -274,7 +302,7 @@ def bootstrap(fit: HawkesFit, *, n: int = 200, seed: int = 0, level: float = 0.9
             "decays": fit.decays, "beta_fixed": fit.beta_fixed, "labels": labels, "select": _params_of(fit.decays),
             "seeds": [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(n)]}
     tasks = [(spec, k) for k in range(n)]
-    workers = _workers(n_jobs, n)
+    workers = _workers(n_jobs, n, int(fit.n_events.sum()))
     if workers == 1:
         rows = [_draw(task) for task in tasks]
     else:
@@ -327,8 +355,12 @@ def uncertainty(fit: HawkesFit, *, method: str = "hessian", n_bootstrap: int = 2
     -------
     DataFrame
         ``label``, ``estimate``, ``boot_mean``, ``boot_se``, ``ci_low``, ``ci_high`` (the
-        columns of :attr:`HawkesBootstrap.table`; the bootstrap's are NaN without it), then
-        ``se``, ``se_method``, ``ci_method`` and ``n_bootstrap`` (draws refitted; 0 without).
+        columns of :attr:`HawkesBootstrap.table`; the bootstrap's are NaN without it, and for
+        a parameter the data do not identify, whose refits stay where they start), then
+        ``se``, ``se_method`` (as in :func:`standard_errors`, or ``"bootstrap"``),
+        ``ci_method`` (``"wald"``, ``"wald (log scale)"``, ``"bootstrap percentile"``,
+        ``"fixed"``; missing without an interval) and ``n_bootstrap`` (draws refitted; 0
+        without).
     """
     if method not in SE_METHODS:
         raise ValueError(f"method (the 'se' parameter) must be one of {SE_METHODS}, got {method!r}")
@@ -346,6 +378,10 @@ def uncertainty(fit: HawkesFit, *, method: str = "hessian", n_bootstrap: int = 2
     out["n_bootstrap"] = int(n_bootstrap - boot.n_failed)
     fixed = (out["se_method"] == "fixed").to_numpy(dtype=bool)
     out["ci_method"] = pd.array(np.where(fixed, "fixed", "bootstrap percentile"), dtype="string")
+    # refits started at the estimate do not move along a flat likelihood: no spread to report
+    flat = (out["se_method"] == "not identified").to_numpy(dtype=bool)
+    out.loc[flat, ["boot_mean", "boot_se", "ci_low", "ci_high"]] = np.nan
+    out.loc[flat, "ci_method"] = pd.NA
     if method == "bootstrap":
         out["se"] = out["boot_se"]
         out["se_method"] = pd.array(np.where(fixed, "fixed", "bootstrap"), dtype="string")
