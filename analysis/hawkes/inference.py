@@ -261,6 +261,17 @@ def _workers(n_jobs: int | None, n: int, events: int) -> int:
     return int(max(1, min(n_jobs, n)))
 
 
+def _context():
+    """Worker processes forked from a fork server that has imported this module once (safe in
+    a threaded parent such as a Jupyter kernel, and no import per worker); spawned where there
+    is no fork server (Windows)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
 def bootstrap(fit: HawkesFit, *, n: int = 200, seed: int = 0, level: float = 0.95,
               n_jobs: int | None = None) -> HawkesBootstrap:
     """Parametric bootstrap: simulate the fitted model over the same window, refit, and take
@@ -306,8 +317,7 @@ def bootstrap(fit: HawkesFit, *, n: int = 200, seed: int = 0, level: float = 0.9
     if workers == 1:
         rows = [_draw(task) for task in tasks]
     else:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
             rows = list(pool.map(_draw, tasks, chunksize=max(1, n // (4 * workers))))
     draws = pd.DataFrame(rows).reindex(columns=["draw", "seed", "converged", *[f"n_{s}" for s in fit.sides], *labels])
     ok = draws[labels[0]].notna()  # refitted (a draw without events of a side is not)
