@@ -606,3 +606,37 @@ def test_per_kernel_params_round_trip_and_draw(split):
     heights = sorted(line.get_ydata()[0] for line in fig.axes[0].lines)
     assert_allclose(heights, np.sort((fit.alpha * fit.beta).ravel()))
     plt.close(fig)
+
+
+def test_kernel_sums_against_direct_sums_across_blocks(monkeypatch):
+    # S, D, E at each distinct time: sums over earlier events of n exp(-beta lag) times 1, lag,
+    # lag^2; the running log-sum-exp is cut into blocks (65,536 rows; 7 here) that must join up
+    from analysis.hawkes import likelihood
+
+    rng = np.random.default_rng(0)
+    u = np.cumsum(rng.exponential(0.7, 60))
+    n = rng.integers(0, 3, 60).astype(float)
+    beta = 0.9
+    lag = u[:, None] - u[None, :]
+    weight = np.where(lag > 0, n[None, :] * np.exp(-beta * np.where(lag > 0, lag, 0.0)), 0.0)
+    direct = [weight.sum(axis=1), (weight * lag).sum(axis=1), (weight * lag**2).sum(axis=1)]
+    with np.errstate(divide="ignore"):
+        log_n = np.log(n)
+    whole = likelihood.kernel_sums(u, log_n, beta, 2)
+    monkeypatch.setattr(likelihood, "_CHUNK", 7)
+    blocks = likelihood.kernel_sums(u, log_n, beta, 2)
+    for ours, cut, truth in zip(whole, blocks, direct):
+        assert_allclose(ours, truth, rtol=1e-12, atol=1e-300)
+        assert_allclose(cut, truth, rtol=1e-12, atol=1e-300)
+
+
+def test_warm_start_from_a_fit(fits):
+    events, fit = fits[0]
+    again = fit_hawkes(events, sides=["A", "B"], end=float(HORIZON), x0=fit)
+    # no decay grid: a few profile evaluations, the same maximum
+    assert again.n_eval < fit.n_eval and again.loglik == pytest.approx(fit.loglik, abs=1e-6)
+    assert_allclose(again.params["estimate"], fit.params["estimate"], rtol=1e-5)
+    start = {"mu": fit.mu, "alpha": fit.alpha, "beta": fit.beta}
+    assert fit_hawkes(events, sides=["A", "B"], end=float(HORIZON), x0=start).loglik == pytest.approx(fit.loglik, abs=1e-6)
+    with pytest.raises(ValueError, match="x0 needs keys"):
+        fit_hawkes(events, sides=["A", "B"], x0={"mu": fit.mu})
