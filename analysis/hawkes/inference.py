@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.hawkes.likelihood import SHARED, EventData, derivatives, maximise, pack, unpack
+from analysis.hawkes.likelihood import SHARED, EventData, derivatives, maximise, unpack
 from analysis.simulate import hawkes_times
 
 if TYPE_CHECKING:

@@ -457,9 +457,9 @@ def _lbfgs(objective, x0, bounds, *, scale: float):
     """L-BFGS-B on ``objective / scale`` (a log-likelihood per event) from ``x0``.
 
     A line search that fails at the rounding floor of the objective ("ABNORMAL") counts as
-    converged when the projected gradient per event is below 1e-6 (in the log-decays: a
-    distance from the maximum of about 1e-6 / curvature, a thousandth of a standard error at
-    a million events)."""
+    converged when the projected gradient per event is below 1e-6: with a standard error of
+    the log-decay of about 4 / sqrt(N) (as in the simulations of the tests), that is within
+    4e-6 sqrt(N) standard errors of the maximum, 0.004 of one at a million events."""
     scale = max(float(scale), 1.0)
     low, high = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
 
