@@ -104,7 +104,7 @@ reports/index.html: $(REPORTS) analysis/build.py $(STAMP)
 EVENT_TABLES := events rejects unmatched_actors excluded load_counts dedup_audit events_undeduped
 CYCLE_TABLES := cycles chains episodes pauses pause_enders panel response_ratio permutation_null rates response_rule response_scope spacetime
 TIMING_TABLES := km_curve km_summary cox ph_test
-HAWKES_TABLES := hawkes_params hawkes_excitation hawkes_triggered hawkes_gof hawkes_bootstrap
+HAWKES_TABLES := hawkes_params hawkes_excitation hawkes_triggered hawkes_gof hawkes_bootstrap hawkes_selection
 REACTION_TABLES := reaction_coefficients reaction_tests var_adf var_lag_order var_granger var_irf
 REPLICATION_TABLES := replication_granger replication_pauses replication_comparison
 MODEL_TABLES := $(TIMING_TABLES) $(REACTION_TABLES) $(HAWKES_TABLES) $(REPLICATION_TABLES) sensitivity

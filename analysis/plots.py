@@ -387,6 +387,8 @@ def kernels(
     names = [labels.get(s, s) for s in sides]
     for (i, j), (color, style) in _KERNEL_STYLES.items():
         label = f"{names[j]} \u2192 {names[i]} (\u03b1 = {alpha[i, j]:.2f})"
+        if np.ndim(beta) == 2:
+            label = f"{label[:-1]}, mean delay {1 / beta[i, j]:.3g} days)"
         if discrete:
             ax.step(lags, values[:, i, j], where="mid", color=color, linestyle=style, label=label)
         else:
@@ -395,7 +397,10 @@ def kernels(
     ax.set_ylim(bottom=0)
     ax.set_xlabel("days after the source event")
     ax.set_ylabel("expected events per day" if discrete else "added intensity (events per day)")
-    ax.set_title(f"Fitted kernels (\u03b2 = {beta:.3g} per day, mean delay {1 / beta:.3g} days)")
+    if np.ndim(beta) == 0:
+        ax.set_title(f"Fitted kernels (\u03b2 = {beta:.3g} per day, mean delay {1 / beta:.3g} days)")
+    else:  # one decay per kernel: mean delays in the legend
+        ax.set_title("Fitted kernels (one decay per kernel)")
     ax.legend(frameon=False)
     return fig
 

@@ -14,9 +14,14 @@
     A bivariate Hawkes process with exponential kernels, simulated by Ogata's thinning:
     ``lambda_i(t) = mu_i + sum_j sum_{t_k of j < t} alpha_ij * beta * exp(-beta (t - t_k))``, so
     ``alpha_ij`` is the expected number of side-i events one side-j event triggers.
+``hawkes_times``
+    The same process as arrays of times and sides, simulated through its cluster (branching)
+    representation, with one decay per kernel if wanted, or its daily (discrete) version.
+``graded_exchanges``
+    Exchanges whose answers come more often, and at higher severity levels, after severe events.
 
-Both return canonical event tables (``event_id``, ``date``, ``side``, ``kind``...) and are
-seeded: the same arguments give the same table.
+All but ``hawkes_times`` return canonical event tables (``event_id``, ``date``, ``side``,
+``kind``...); all are seeded: the same arguments give the same result.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import pandas as pd
 
 from analysis.schema import conform_events
 
-__all__ = ["dense_dyad", "hawkes", "hawkes_expected_counts", "tit_for_tat"]
+__all__ = ["dense_dyad", "hawkes", "hawkes_expected_counts", "hawkes_times", "tit_for_tat"]
 
 
 def _table(days: np.ndarray, sides: np.ndarray, start: str, *, extra: dict | None = None, prefix: str = "sim") -> pd.DataFrame:
@@ -194,6 +199,88 @@ def hawkes(
     representable = frame["t"] < (pd.Timestamp.max - pd.Timestamp(start).normalize()).days
     frame["time_utc"] = (pd.Timestamp(start).normalize() + pd.to_timedelta(frame["t"].where(representable), unit="D"))
     return conform_events(frame)
+
+
+def hawkes_times(
+    *,
+    mu: Sequence[float],
+    alpha: np.ndarray,
+    beta,
+    horizon: float,
+    seed=0,
+    daily: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate a bivariate exponential Hawkes process through its cluster representation.
+
+    Hawkes & Oakes (1974): background events of side ``i`` arrive as a Poisson process of rate
+    ``mu_i``; every event of side ``j`` has a Poisson(``alpha_ij``) number of side-``i``
+    children after independent Exp(``beta_ij``) delays, and so on for the children's children
+    while they fall before ``horizon``. Started empty at 0 (no history), this is the process
+    :func:`hawkes` simulates by thinning, with the intensity ``mu_i + sum_j sum_k alpha_ij
+    beta_ij exp(-beta_ij (t - t_k^j))``; it is vectorised by generation (fast for large
+    ``horizon``) and allows one decay per kernel.
+
+    Parameters
+    ----------
+    mu : two floats
+        Background rates per day.
+    alpha : 2 x 2 array
+        Branching matrix (``alpha[i, j]``: side-i children of one side-j event); spectral
+        radius below 1.
+    beta : float or 2 x 2 array
+        Decay rate per day, shared or one per kernel (``beta[i, j]`` for side-j -> side-i).
+    horizon : float
+        Days simulated (a whole number of days when ``daily``).
+    seed : int or numpy.random.Generator
+    daily : bool
+        Simulate the discrete (daily counts) model of :func:`analysis.hawkes.fit_hawkes`
+        instead: background events on uniform days, children ``1 + floor(Exp(beta))`` days
+        after their parent (so a day's count is Poisson with mean ``mu_i + sum_j alpha_ij
+        (1 - exp(-beta_ij)) sum_{d' < d} y_j(d') exp(-beta_ij (d - d' - 1))``).
+
+    Returns
+    -------
+    t : ndarray
+        Event times in days (whole days when ``daily``), sorted.
+    sides : ndarray of int
+        0 or 1: the side of each event (index into ``mu``).
+
+    References
+    ----------
+    Hawkes, A. G. & Oakes, D. (1974). A cluster process representation of a self-exciting
+    process. Journal of Applied Probability 11, 493-503.
+    """
+    mu = np.asarray(mu, dtype=float)
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.broadcast_to(np.asarray(beta, dtype=float), (2, 2))
+    if np.max(np.abs(np.linalg.eigvals(alpha))) >= 1:
+        raise ValueError("the branching matrix alpha must have spectral radius below 1 (else the process explodes)")
+    if not (beta > 0).all():
+        raise ValueError(f"the decays beta must be positive, got {beta.tolist()}")
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(mu * (round(horizon) if daily else horizon))
+    if daily:
+        t = np.concatenate([rng.integers(0, round(horizon), n).astype(float) for n in counts])
+    else:
+        t = np.concatenate([rng.uniform(0.0, horizon, n) for n in counts])
+    marks = np.repeat(np.array([0, 1], dtype=np.int64), counts)
+    times, sides = [], []
+    while len(t):
+        times.append(t)
+        sides.append(marks)
+        next_t, next_marks = [], []
+        for i in (0, 1):
+            parents = np.repeat(np.arange(len(t)), rng.poisson(alpha[i, marks]))
+            delay = rng.exponential(1.0, len(parents)) / beta[i, marks[parents]]
+            child = t[parents] + (1.0 + np.floor(delay) if daily else delay)
+            child = child[child < horizon]
+            next_t.append(child)
+            next_marks.append(np.full(len(child), i, dtype=np.int64))
+        t, marks = np.concatenate(next_t), np.concatenate(next_marks)
+    t, marks = np.concatenate(times), np.concatenate(sides)
+    order = np.argsort(t, kind="stable")
+    return t[order], marks[order]
+
 
 
 def _destination(lat: np.ndarray, lon: np.ndarray, bearing: np.ndarray, distance_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

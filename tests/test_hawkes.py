@@ -1,6 +1,7 @@
-"""Hawkes maximum likelihood: the likelihood against direct sums, the gradient against finite
-differences, parameter recovery on simulated data (tolerances stated), goodness of fit,
-bootstrap, the tick cross-check and the figures."""
+"""Hawkes maximum likelihood: the likelihood against direct sums, the gradient and Hessian
+against finite differences, parameter recovery on simulated data (tolerances stated), decays
+per kernel and their choice by AIC, the binned estimator against the continuous one, standard
+errors against the bootstrap, goodness of fit, the tick cross-check and the figures."""
 
 import math
 import warnings
@@ -19,14 +20,16 @@ from analysis.plots import branching_matrix, kernels  # noqa: E402
 from analysis.hawkes import (  # noqa: E402
     ExplosiveFitWarning,
     FewEventsWarning,
-    _loglik,
-    _simulate_discrete,
     bootstrap,
     fit_hawkes,
     log_likelihood,
+    standard_errors,
     time_rescaling,
+    uncertainty,
 )
-from analysis.simulate import hawkes  # noqa: E402
+from analysis.hawkes.inference import derived  # noqa: E402
+from analysis.hawkes.likelihood import SHARED, derivatives  # noqa: E402
+from analysis.simulate import hawkes, hawkes_times  # noqa: E402
 
 from .conftest import make_events  # noqa: E402
 
@@ -45,6 +48,11 @@ def fits():
         events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=HORIZON, seed=seed)
         out.append((events, fit_hawkes(events, sides=["A", "B"], end=float(HORIZON))))
     return out
+
+
+def _frame(t, marks, sides=("A", "B")):
+    """A table of exact times (days) and sides from simulated arrays."""
+    return pd.DataFrame({"t": t, "side": pd.array(np.asarray(sides, dtype=object)[marks], dtype="string")})
 
 
 def _small(t, sides, **kwargs):
@@ -71,18 +79,23 @@ def test_log_likelihood_of_two_events_by_hand():
 
 
 def _direct_loglik(t, side, horizon, mu, alpha, beta):
-    """O(N^2) definition: every event against every earlier event, one at a time."""
+    """O(N^2) definition: every event against every earlier event, one at a time; ``beta`` is
+    one decay or a 2 x 2 list (``beta[i][j]`` for side j -> side i)."""
+    b = [[beta, beta], [beta, beta]] if np.ndim(beta) == 0 else beta
     total = 0.0
     for k in range(len(t)):
-        lam = mu[side[k]]
+        i = side[k]
+        lam = mu[i]
         for m in range(len(t)):
             if t[m] < t[k]:
-                lam += alpha[side[k]][side[m]] * beta * math.exp(-beta * (t[k] - t[m]))
+                j = side[m]
+                lam += alpha[i][j] * b[i][j] * math.exp(-b[i][j] * (t[k] - t[m]))
         total += math.log(lam)
     total -= (mu[0] + mu[1]) * horizon
     for m in range(len(t)):
         for i in (0, 1):
-            total -= alpha[i][side[m]] * (1 - math.exp(-beta * (horizon - t[m])))
+            j = side[m]
+            total -= alpha[i][j] * (1 - math.exp(-b[i][j] * (horizon - t[m])))
     return total
 
 
@@ -94,7 +107,8 @@ def test_log_likelihood_matches_the_direct_double_sum():
     t.append(t[10])
     side.append(1 - side[10])
     fit = _small(t, ["A" if s == 0 else "B" for s in side], start=0.0, end=400.0)
-    for mu, alpha, beta in (([0.1, 0.05], [[0.2, 0.4], [0.3, 0.1]], 0.5), ([0.3, 0.02], [[0.05, 0.9], [0.6, 0.01]], 3.0)):
+    for mu, alpha, beta in (([0.1, 0.05], [[0.2, 0.4], [0.3, 0.1]], 0.5), ([0.3, 0.02], [[0.05, 0.9], [0.6, 0.01]], 3.0),
+                            ([0.1, 0.05], [[0.2, 0.4], [0.3, 0.1]], [[2.0, 0.05], [0.3, 0.7]])):
         ours = log_likelihood(fit, mu=mu, alpha=alpha, beta=beta)
         direct = _direct_loglik(t, side, 400.0, mu, alpha, beta)
         assert_allclose(ours, direct, rtol=0, atol=1e-8)
@@ -122,25 +136,47 @@ def test_discrete_log_likelihood_matches_the_direct_poisson_sum():
 
 
 @pytest.mark.parametrize("how", [{}, {"time_col": "date"}, {"time_col": "date", "ties": "discrete"}])
-def test_gradient_matches_finite_differences(how):
+def test_gradient_and_hessian_match_finite_differences(how):
     events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=2_000, seed=3)
     fit = fit_hawkes(events, sides=["A", "B"], **how)
-    theta = np.array([0.08, 0.07, 0.3, 0.2, 0.25, 0.15, 0.7])  # away from the maximum: no zero gradients
-
-    def value(th):
-        return _loglik(fit._data, th[:2], th[2:6].reshape(2, 2), th[6])
-
-    _, (g_mu, g_alpha, g_beta) = _loglik(fit._data, theta[:2], theta[2:6].reshape(2, 2), theta[6], grad=True)
-    analytic = np.concatenate([g_mu, g_alpha.ravel(), [g_beta]])
-    numeric = np.empty(7)
-    for k in range(7):
+    # away from the maximum (no zero gradients), one decay per kernel
+    theta = np.array([0.08, 0.07, 0.3, 0.2, 0.25, 0.15, 0.7, 0.4, 1.3, 0.9])
+    value, grad, hess = derivatives(fit._data, theta)
+    assert value == pytest.approx(log_likelihood(fit, mu=theta[:2], alpha=theta[2:6].reshape(2, 2),
+                                                 beta=theta[6:].reshape(2, 2)), rel=1e-12)
+    numeric_grad, numeric_hess = np.empty(10), np.empty((10, 10))
+    for k in range(10):
         h = 1e-6 * theta[k]
         up, down = theta.copy(), theta.copy()
         up[k] += h
         down[k] -= h
-        numeric[k] = (value(up) - value(down)) / (2 * h)
-    # central differences: truncation ~h^2 f''' and rounding ~1e-16 |log L| / h, both below 1e-6 here
-    assert_allclose(analytic, numeric, rtol=1e-6)
+        numeric_grad[k] = (derivatives(fit._data, up)[0] - derivatives(fit._data, down)[0]) / (2 * h)
+        numeric_hess[:, k] = (derivatives(fit._data, up)[1] - derivatives(fit._data, down)[1]) / (2 * h)
+    # central differences: truncation ~h^2 f''' and rounding ~1e-16 |log L| / h, both below 1e-6
+    # of the value here; the Hessian's columns are differences of the analytic gradient
+    assert_allclose(grad, numeric_grad, rtol=1e-6)
+    assert_allclose(hess, numeric_hess, rtol=1e-5, atol=1e-7 * np.abs(hess).max())
+    assert_allclose(hess, hess.T, rtol=1e-12, atol=0)
+
+
+def test_observed_information_of_a_shared_decay(fits):
+    # the analytic Hessian restricted to beta_ij = beta (J'HJ) gives the standard errors that
+    # central differences of the gradient in the 7 parameters give (relative steps of 1e-5)
+    fit = fits[0][1]
+    phi = np.array([*fit._theta[:6], fit.beta])
+    numeric = np.empty((7, 7))
+    for k in range(7):
+        h = 1e-5 * phi[k]
+        up, down = phi.copy(), phi.copy()
+        up[k] += h
+        down[k] -= h
+        numeric[:, k] = SHARED.T @ (derivatives(fit._data, SHARED @ up)[1] - derivatives(fit._data, SHARED @ down)[1]) / (2 * h)
+    se = np.sqrt(np.diag(np.linalg.inv(-(numeric + numeric.T) / 2)))
+    assert_allclose(fit.params["se"], se, rtol=1e-4)
+    assert (fit.params["se_method"] == "hessian").all()
+    # at the maximum the score is zero: per event, below 1e-6 in every parameter
+    _, grad, _ = derivatives(fit._data, fit._theta)
+    assert np.abs(SHARED.T @ grad * np.concatenate([fit._theta[:6], [fit.beta]])).max() < 1e-6 * fit.n_events.sum()
 
 
 # --- recovery -----------------------------------------------------------------------------------
@@ -202,7 +238,7 @@ def test_jitter_is_seeded_and_free_of_row_order(fits):
 
 def test_discrete_model_recovers_its_parameters():
     # daily counts simulated from the discrete model itself (same-day events do not excite each other)
-    t, marks = _simulate_discrete(MU, ALPHA, BETA, HORIZON, np.random.default_rng(8))
+    t, marks = hawkes_times(mu=MU, alpha=ALPHA, beta=BETA, horizon=HORIZON, seed=8, daily=True)
     events = pd.DataFrame({"date": pd.Timestamp("2000-01-01") + pd.to_timedelta(t, unit="D"),
                            "side": np.where(marks == 0, "A", "B")})
     fit = fit_hawkes(events, sides=["A", "B"], ties="discrete", start="2000-01-01",
@@ -228,6 +264,7 @@ def test_fixed_decay_is_kept():
     fit = fit_hawkes(events, sides=["A", "B"], beta=0.5, end=5_000.0)
     assert fit.beta == 0.5 and fit.beta_fixed
     assert fit.cov.shape == (6, 6) and np.isnan(fit.params.set_index("label").loc["beta", "se"])
+    assert fit.params.set_index("label").loc["beta", "se_method"] == "fixed" and fit.n_params == 6
     # the profile at the true decay is below the joint maximum (beta free adds a parameter)
     assert fit.loglik <= fit_hawkes(events, sides=["A", "B"], end=5_000.0).loglik + 1e-9
 
@@ -281,33 +318,179 @@ def test_a_trend_is_absorbed_by_a_near_critical_fit_and_flagged():
         bootstrap(fit, n=2)
 
 
-# --- bootstrap ----------------------------------------------------------------------------------
+# --- decays per kernel and the binned estimator -------------------------------------------------
+
+# self kernels fast (mean delay 0.2 days), cross kernels slow (33 days): one decay cannot serve both
+SPLIT_ALPHA = np.full((2, 2), 0.3)
+SPLIT_BETA = np.array([[5.0, 0.03], [0.03, 5.0]])
 
 
-def test_bootstrap_intervals_and_standard_errors():
-    events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=5_000, seed=4)  # ~1,500 events
-    fit = fit_hawkes(events, sides=["A", "B"], end=5_000.0)
-    boot = bootstrap(fit, n=25, seed=3)
-    table = boot.table.set_index("label")
-    assert boot.n_failed == 0 and len(boot.draws) == 25 and boot.draws["converged"].all()
-    assert list(table.index[:7]) == ["mu[A]", "mu[B]", "alpha[A,A]", "alpha[A,B]", "alpha[B,A]", "alpha[B,B]", "beta"]
-    assert (table["ci_low"] <= table["estimate"]).all() and (table["estimate"] <= table["ci_high"]).all()
-    # the spread of 25 refits estimates a standard error to within ~14% (1 / sqrt(2 x 24)); the
-    # observed-information standard errors agree within a factor 1.6 either way (3.5 of those)
-    ratio = table["boot_se"].iloc[:7].to_numpy() / fit.params["se"].to_numpy()
-    assert ((ratio > 1 / 1.6) & (ratio < 1.6)).all(), ratio
-    # 95% intervals from 25 draws are rough; each covers the truth here (seeded, checked)
+@pytest.fixture(scope="module")
+def split():
+    t, marks = hawkes_times(mu=MU, alpha=SPLIT_ALPHA, beta=SPLIT_BETA, horizon=30_000, seed=1)  # ~11,000 events
+    events = _frame(t, marks)
+    return events, fit_hawkes(events, sides=["A", "B"], end=30_000.0, decays="auto")
+
+
+def test_decays_per_kernel_are_recovered_and_chosen_by_aic(split):
+    _, fit = split
+    assert fit.decays == "per_kernel" and fit.converged and fit.n_params == 10
+    truth = np.concatenate([MU, SPLIT_ALPHA.ravel(), SPLIT_BETA.ravel()])
+    table = fit.params
+    assert list(table["label"][6:]) == ["beta[A,A]", "beta[A,B]", "beta[B,A]", "beta[B,B]"]
+    assert list(table["target"][6:]) == ["A", "A", "B", "B"] and list(table["source"][6:]) == ["A", "B", "A", "B"]
+    # 10 parameters within 4 standard errors (each fails by chance with probability 6e-5)
+    z = (table["estimate"].to_numpy() - truth) / table["se"].to_numpy()
+    assert np.abs(z).max() < 4, table.assign(z=z)
+    assert_allclose(fit.beta, table["estimate"].to_numpy()[6:].reshape(2, 2))
+    # the shared decay settles on the self kernels and loses the cross-excitation (alpha < 0.02)
+    selection = fit.selection.set_index("decays")
+    assert selection.loc["shared", "alpha[A,B]"] < 0.02 and selection.loc["shared", "alpha[B,A]"] < 0.02
+    # AIC = 2k - 2 log L; the per-kernel model nests the shared one, so its likelihood is higher
+    assert_allclose(selection["aic"], 2 * selection["n_params"] - 2 * selection["loglik"])
+    assert selection.loc["per_kernel", "loglik"] > selection.loc["shared", "loglik"]
+    assert selection["chosen"].tolist() == [False, True] and selection.loc["per_kernel", "delta_aic"] == 0
+    assert fit.aic == selection.loc["per_kernel", "aic"]
+
+
+def test_per_kernel_fit_nests_the_shared_one(fits):
+    # on data with one decay the per-kernel likelihood is at least the shared one, and the extra
+    # decays stay within 4 standard errors of the truth
+    events, shared = fits[0]
+    per_kernel = fit_hawkes(events, sides=["A", "B"], end=float(HORIZON), decays="per_kernel")
+    assert per_kernel.loglik >= shared.loglik - 1e-6
+    z = (per_kernel.params["estimate"].to_numpy()[6:] - BETA) / per_kernel.params["se"].to_numpy()[6:]
+    assert np.abs(z).max() < 4
+    # the shared fit's own selection table has its one row
+    assert shared.selection["decays"].tolist() == ["shared"] and shared.selection["chosen"].all()
+
+
+def test_binned_estimate_within_the_continuous_interval():
+    # mean delay 10 days: the binned model loses only same-day excitation (about beta / 2 = 5% of
+    # alpha), a fraction of a standard error at 6,000 events; every parameter and derived
+    # quantity of the binned fit lies within the continuous fit's 95% interval
+    t, marks = hawkes_times(mu=MU, alpha=ALPHA, beta=0.1, horizon=HORIZON, seed=4)
+    events = _frame(t, marks)
+    continuous = fit_hawkes(events, sides=["A", "B"], start=0.0, end=float(HORIZON))
+    binned = fit_hawkes(events, sides=["A", "B"], start=0.0, end=float(HORIZON), estimator="binned")
+    assert binned.times == "discrete" and binned.estimator == "binned" and binned.horizon == HORIZON
+    ours, theirs = standard_errors(binned), standard_errors(continuous)
+    inside = (ours["estimate"] >= theirs["ci_low"]) & (ours["estimate"] <= theirs["ci_high"])
+    assert inside.all(), pd.concat([ours["estimate"], theirs[["label", "estimate", "ci_low", "ci_high"]]], axis=1)
+    # binning exact times by day is the discrete model of the same events given as dates
+    dated = pd.DataFrame({"date": pd.Timestamp("2000-01-01") + pd.to_timedelta(np.floor(t), unit="D"),
+                          "side": events["side"]})
+    by_date = fit_hawkes(dated, sides=["A", "B"], ties="discrete", start="2000-01-01",
+                         end=pd.Timestamp("2000-01-01") + pd.Timedelta(days=HORIZON - 1))
+    assert by_date.loglik == pytest.approx(binned.loglik, rel=1e-12)
+    assert_allclose(by_date.params["estimate"], binned.params["estimate"], rtol=1e-8)
+
+
+def test_cluster_simulation_has_the_stationary_counts():
+    # E N_i = T ((I - alpha)^-1 mu)_i less an edge effect of order one mean delay: over 20 runs of
+    # 2,000 days the mean counts lie within 4 standard errors of 2,000 x (0.18333, 0.11667)
+    runs = np.array([np.bincount(hawkes_times(mu=MU, alpha=ALPHA, beta=[[2.0, 0.5], [0.5, 2.0]], horizon=2_000,
+                                              seed=s)[1], minlength=2) for s in range(20)])
+    expected = 2_000 * np.linalg.solve(np.eye(2) - ALPHA, MU)
+    assert (np.abs(runs.mean(axis=0) - expected) < 4 * runs.std(axis=0, ddof=1) / np.sqrt(20)).all()
+    t, marks = hawkes_times(mu=MU, alpha=ALPHA, beta=BETA, horizon=500, seed=3, daily=True)
+    assert (t == np.floor(t)).all() and (np.diff(t) >= 0).all() and t.max() < 500
+    with pytest.raises(ValueError, match="spectral radius"):
+        hawkes_times(mu=MU, alpha=np.full((2, 2), 0.6), beta=1.0, horizon=10)
+
+
+# --- standard errors and bootstrap --------------------------------------------------------------
+
+
+def test_delta_method_gradients_match_finite_differences():
+    mu, alpha = np.array([0.1, 0.05]), np.array([[0.2, 0.4], [0.3, 0.1]])
+    n_events = np.array([3700.0, 2300.0])
+    _, jac = derived(mu, alpha, 20_000.0, n_events)
+    phi = np.concatenate([mu, alpha.ravel()])
+    numeric = np.empty((5, 6))
+    for k in range(6):
+        h = 1e-7
+        up, down = phi.copy(), phi.copy()
+        up[k] += h
+        down[k] -= h
+        numeric[:, k] = (derived(up[:2], up[2:].reshape(2, 2), 20_000.0, n_events)[0]
+                         - derived(down[:2], down[2:].reshape(2, 2), 20_000.0, n_events)[0]) / (2 * h)
+    assert_allclose(jac, numeric, rtol=1e-6, atol=1e-9)
+    # by hand: the Perron root of [[0.2, 0.4], [0.3, 0.1]] is 0.15 + sqrt(0.05^2 + 0.12) = 0.5
+    assert derived(mu, alpha, 20_000.0, n_events)[0][0] == pytest.approx(0.5)
+
+
+def test_standard_errors_table(fits):
+    fit = fits[0][1]
+    table = standard_errors(fit).set_index("label")
+    assert list(table.index[7:]) == ["branching_ratio", "triggered_share[A]", "triggered_share[B]",
+                                     "stationary_share[A]", "stationary_share[B]"]
+    assert_allclose(table["se"].iloc[:7], fit.params["se"])
+    # triggered share 1 - mu T / N: se = T se(mu) / N
+    assert table.loc["triggered_share[A]", "se"] == pytest.approx(HORIZON * fit.params["se"].iloc[0] / fit.n_events[0])
+    # log-scale Wald interval: estimate * exp(+-1.96 se / estimate)
+    row = table.loc["alpha[A,B]"]
+    factor = np.exp(1.959963984540054 * row["se"] / row["estimate"])
+    assert_allclose([row["ci_low"], row["ci_high"]], [row["estimate"] / factor, row["estimate"] * factor])
+    assert table.loc["stationary_share[A]", "ci_method"] == "wald"
+
+
+@pytest.fixture(scope="module")
+def boot_6000(fits):
+    """200 bootstrap draws of the first reference fit (~6,000 events), over two processes."""
+    return bootstrap(fits[0][1], n=200, seed=3, n_jobs=2)
+
+
+def test_hessian_standard_errors_agree_with_the_bootstrap(fits, boot_6000):
+    # The spread of 200 refits estimates a standard error to within 5% (1 / sqrt(2 x 199)); the
+    # observed-information (and delta-method) standard errors agree within 20% (4 of those) for
+    # every parameter, the branching ratio and the shares
+    fit = fits[0][1]
+    assert boot_6000.n_failed == 0 and boot_6000.draws["converged"].all()
+    ours = standard_errors(fit)
+    ratio = ours["se"].to_numpy() / boot_6000.table["boot_se"].to_numpy()
+    assert ((ratio > 0.8) & (ratio < 1.2)).all(), pd.DataFrame({"label": ours["label"], "ratio": ratio})
+    # the percentile intervals cover the truth of the seven parameters (seeded, checked)
+    table = boot_6000.table.set_index("label")
     assert ((table["ci_low"].iloc[:7] <= TRUTH) & (TRUTH <= table["ci_high"].iloc[:7])).all()
 
 
-def test_bootstrap_is_seeded_and_keeps_a_fixed_decay():
+def test_bootstrap_does_not_depend_on_the_number_of_workers(fits):
+    fit = fits[0][1]
+    one, two = bootstrap(fit, n=6, seed=9, n_jobs=1), bootstrap(fit, n=6, seed=9, n_jobs=2)
+    pd.testing.assert_frame_equal(one.draws, two.draws)
+    pd.testing.assert_frame_equal(one.table, two.table)
+    assert not one.draws.equals(bootstrap(fit, n=6, seed=10, n_jobs=1).draws)
+    # draw k's seed is a word of the k-th child of SeedSequence(9): the first draws of a longer
+    # run are the same draws
+    pd.testing.assert_frame_equal(bootstrap(fit, n=3, seed=9).draws, one.draws.iloc[:3])
+
+
+def test_bootstrap_keeps_a_fixed_decay_and_binned_fits():
     events = hawkes(mu=MU, alpha=ALPHA, beta=BETA, horizon=2_000, seed=4)
     fit = fit_hawkes(events, sides=["A", "B"], beta=0.5, time_col="date")
-    one, two = bootstrap(fit, n=3, seed=9), bootstrap(fit, n=3, seed=9)
-    pd.testing.assert_frame_equal(one.draws, two.draws)
-    assert not one.draws.equals(bootstrap(fit, n=3, seed=10).draws)
-    assert (one.draws["beta"] == 0.5).all()
-    assert one.table.set_index("label").loc["beta", ["ci_low", "ci_high"]].tolist() == [0.5, 0.5]
+    boot = bootstrap(fit, n=3, seed=9)
+    assert (boot.draws["beta"] == 0.5).all()
+    assert boot.table.set_index("label").loc["beta", ["ci_low", "ci_high"]].tolist() == [0.5, 0.5]
+    binned = fit_hawkes(events, sides=["A", "B"], time_col="date", ties="discrete", decays="per_kernel")
+    draws = bootstrap(binned, n=2, seed=1).draws
+    assert draws["converged"].all() and "beta[B,A]" in draws.columns
+
+
+def test_uncertainty_table_by_method(fits, boot_6000):
+    fit = fits[0][1]
+    hessian = uncertainty(fit, method="hessian")
+    assert list(hessian.columns) == ["label", "estimate", "boot_mean", "boot_se", "ci_low", "ci_high", "se",
+                                     "se_method", "ci_method", "n_bootstrap"]
+    assert hessian["boot_se"].isna().all() and (hessian["n_bootstrap"] == 0).all()
+    both = uncertainty(fit, method="both", n_bootstrap=200, seed=3, n_jobs=2)
+    assert_allclose(both["boot_se"], boot_6000.table["boot_se"])
+    assert_allclose(both["se"], hessian["se"]) and (both["ci_method"] == "bootstrap percentile").all()
+    only = uncertainty(fit, method="bootstrap", n_bootstrap=10, seed=3, n_jobs=1)
+    assert_allclose(only["se"], only["boot_se"]) and (only["se_method"] == "bootstrap").all()
+    assert (only["n_bootstrap"] == 10).all()
+    with pytest.raises(ValueError, match="must be one of"):
+        uncertainty(fit, method="sandwich")
 
 
 # --- tick cross-check ---------------------------------------------------------------------------
@@ -350,6 +533,16 @@ def test_input_errors_name_the_problem():
         fit_hawkes(events, sides=["A", "B"], ties="drop")
     with pytest.raises(ValueError, match="needs dates"):
         fit_hawkes(events, sides=["A", "B"], ties="discrete")  # 't' holds exact times
+    with pytest.raises(ValueError, match="decays must be one of"):
+        fit_hawkes(events, sides=["A", "B"], decays="each")
+    with pytest.raises(ValueError, match="estimator must be one of"):
+        fit_hawkes(events, sides=["A", "B"], estimator="daily")
+    with pytest.raises(ValueError, match="pass estimator='binned'"):
+        fit_hawkes(events, sides=["A", "B"], time_col="date", ties="discrete", estimator="continuous")
+    with pytest.raises(ValueError, match="cannot be used with fixed decays"):
+        fit_hawkes(events, sides=["A", "B"], decays="auto", beta=0.5)
+    with pytest.raises(ValueError, match="shared decay is one number"):
+        fit_hawkes(events, sides=["A", "B"], beta=[[1, 2], [3, 4]])
     with pytest.raises(ValueError, match="must be a number"):
         fit_hawkes(events, sides=["A", "B"], start="2020-01-01")
     coarse = events.assign(date_precision=np.where(np.arange(len(events)) < 3, "month", "day"))
@@ -399,3 +592,51 @@ def test_params_table_round_trips_to_the_fit(fits):
     sides, alpha, beta = params_matrix(fit.params)
     assert sides == list(fit.sides) and beta == fit.beta
     assert_allclose(alpha, fit.alpha)
+
+
+def test_per_kernel_params_round_trip_and_draw(split):
+    from analysis.hawkes import params_matrix
+
+    fit = split[1]
+    sides, alpha, beta = params_matrix(fit.params)
+    assert_allclose(alpha, fit.alpha) and assert_allclose(beta, fit.beta)
+    # each kernel at lag 0 is alpha_ij beta_ij; its integral is alpha_ij
+    assert_allclose(fit.kernel([0.0])[0], fit.alpha * fit.beta)
+    fig = kernels(fit.params, days=30)
+    heights = sorted(line.get_ydata()[0] for line in fig.axes[0].lines)
+    assert_allclose(heights, np.sort((fit.alpha * fit.beta).ravel()))
+    plt.close(fig)
+
+
+def test_kernel_sums_against_direct_sums_across_blocks(monkeypatch):
+    # S, D, E at each distinct time: sums over earlier events of n exp(-beta lag) times 1, lag,
+    # lag^2; the running log-sum-exp is cut into blocks (65,536 rows; 7 here) that must join up
+    from analysis.hawkes import likelihood
+
+    rng = np.random.default_rng(0)
+    u = np.cumsum(rng.exponential(0.7, 60))
+    n = rng.integers(0, 3, 60).astype(float)
+    beta = 0.9
+    lag = u[:, None] - u[None, :]
+    weight = np.where(lag > 0, n[None, :] * np.exp(-beta * np.where(lag > 0, lag, 0.0)), 0.0)
+    direct = [weight.sum(axis=1), (weight * lag).sum(axis=1), (weight * lag**2).sum(axis=1)]
+    with np.errstate(divide="ignore"):
+        log_n = np.log(n)
+    whole = likelihood.kernel_sums(u, log_n, beta, 2)
+    monkeypatch.setattr(likelihood, "_CHUNK", 7)
+    blocks = likelihood.kernel_sums(u, log_n, beta, 2)
+    for ours, cut, truth in zip(whole, blocks, direct):
+        assert_allclose(ours, truth, rtol=1e-12, atol=1e-300)
+        assert_allclose(cut, truth, rtol=1e-12, atol=1e-300)
+
+
+def test_warm_start_from_a_fit(fits):
+    events, fit = fits[0]
+    again = fit_hawkes(events, sides=["A", "B"], end=float(HORIZON), x0=fit)
+    # no decay grid: a few profile evaluations, the same maximum
+    assert again.n_eval < fit.n_eval and again.loglik == pytest.approx(fit.loglik, abs=1e-6)
+    assert_allclose(again.params["estimate"], fit.params["estimate"], rtol=1e-5)
+    start = {"mu": fit.mu, "alpha": fit.alpha, "beta": fit.beta}
+    assert fit_hawkes(events, sides=["A", "B"], end=float(HORIZON), x0=start).loglik == pytest.approx(fit.loglik, abs=1e-6)
+    with pytest.raises(ValueError, match="x0 needs keys"):
+        fit_hawkes(events, sides=["A", "B"], x0={"mu": fit.mu})
