@@ -173,7 +173,7 @@ def markdown(source: str) -> Html:
     return Html(_markdown_renderer()(str(source)))
 
 
-def figure(fig, *, caption: str, alt: str, dpi: int = 110, check: bool = True) -> Html:
+def figure(fig, *, caption: str, alt: str, dpi: int = 96, check: bool = True) -> Html:
     """A matplotlib figure as an HTML ``<figure>``: an embedded PNG with ``alt`` text and a
     ``<figcaption>``. The figure is closed.
 
@@ -185,7 +185,8 @@ def figure(fig, *, caption: str, alt: str, dpi: int = 110, check: bool = True) -
     alt : str
         What the picture shows, for a reader who cannot see it (plain text; escaped here).
     dpi : int
-        Resolution of the PNG.
+        Resolution of the PNG: 96 makes a 12-inch figure as wide as a report's text column
+        (a page of ten figures stays well under 1 MB).
     check : bool
         Run :func:`analysis.plots.check_figure` first: a figure without a title or with an
         unlabelled axis is refused (``ValueError``); a legend over the data gives a
@@ -283,8 +284,9 @@ def table(
     shown_cols = [c for c in frame.columns if c not in set(links.values()) - set(links)]
     right = set(numeric) if numeric is not None else {c for c in shown_cols if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])}
     rows = frame if max_rows is None else frame.head(max_rows)
+    NUM = ' class="num"'  # noqa: N806
     head = "".join(
-        f'<th{" class=num" if c in right else ""} scope="col">{escape(headers.get(c, str(c).replace("_", " ")))}</th>'
+        f'<th{NUM if c in right else ""} scope="col">{escape(headers.get(c, str(c).replace("_", " ")))}</th>'
         for c in shown_cols
     )
     body = []
@@ -294,11 +296,15 @@ def table(
         for c in shown_cols:
             text = _cell(values[c], formats.get(c))
             if c in links and text:
-                urls = [u for u in str(values[links[c]] if not _missing(values[links[c]]) else "").split() if safe_url(u)]
+                # absolute web addresses only: a source column may also hold words
+                urls = [u for u in str(values[links[c]] if not _missing(values[links[c]]) else "").split()
+                        if safe_url(u) and urlsplit(u).scheme in ("http", "https")]
                 if urls:
                     text = link(urls[0], html.unescape(text)) + "".join(
                         f" {link(u, f'[{i}]')}" for i, u in enumerate(urls[1:], start=2))
-            cells.append(f'<td{" class=num" if c in right else ""}>{text}</td>')
+            # short text on one line (dates, side names); long text wraps
+            classes = " ".join(k for k, on in (("num", c in right), ("nowrap", 0 < len(html.unescape(re.sub(r"<[^>]+>", "", text))) <= 28)) if on)
+            cells.append(f'<td class="{classes}">{text}</td>' if classes else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     out = f'<table class="report-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'

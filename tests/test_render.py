@@ -86,14 +86,16 @@ def test_table_has_human_headers_no_index_blanks_and_escaped_cells():
     assert re.findall(r"<th\b[^>]*>(.*?)</th>", page) == ["event", "actor", "events", "flag"]
     assert ">10<" not in page  # no index
     assert '<a href="https://a.org/1" rel="noopener noreferrer">e1</a> <a href="https://b.org/2" rel="noopener noreferrer">[2]</a>' in page
-    assert "<td>e2</td>" in page  # an unsafe URL gives no link
+    assert '<td class="nowrap">e2</td>' in page  # an unsafe URL gives no link
     assert "&lt;script&gt;" in page and "&lt;NA&gt;" not in page and "<td></td>" in page
     assert "e3" not in page and "First 2 of 3 rows; 1 more" in page and 'href="x/cycles.csv"' in page
 
 
 def test_table_formats_numbers_plainly():
     frame = pd.DataFrame({"x": [0.795454, 30.0, 1234567.0, 2.4e-12, float("inf")], "k": [1, 2, 3, 40000, 5]})
-    cells = re.findall(r"<td[^>]*>(.*?)</td>", render.table(frame))
+    page = render.table(frame)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page)
+    assert '<td class="num nowrap">1,234,567</td>' in page  # numbers right-aligned, short text on one line
     assert cells[0::2] == ["0.795", "30", "1,234,567", "2.4e-12", "&infin;"]
     assert cells[1::2] == ["1", "2", "3", "40,000", "5"]
 
