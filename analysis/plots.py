@@ -715,12 +715,12 @@ def kernels(
     discrete : bool
         Whether the fit was the discrete (daily counts) model.
     ax : Axes, optional
-        Where to draw; a new 7 x 4 inch figure by default.
+        Where to draw; a new 8 x 5 inch figure by default.
     """
     from analysis.hawkes import kernel_values, params_matrix
 
     labels = dict(labels or {})
-    fig, ax = _figure(ax, (7, 4))
+    fig, ax = _figure(ax, (8, 5))
     sides, alpha, beta = params_matrix(params)
     lags = np.arange(1, int(days) + 1, dtype=float) if discrete else np.linspace(0.0, days, 301)
     values = kernel_values(alpha, beta, lags, discrete=discrete)
@@ -736,8 +736,8 @@ def kernels(
     ax.set_xlabel("days after the source event")
     ax.set_ylabel("expected events per day" if discrete else "added intensity (events per day)")
     ax.set_title(f"Fitted kernels (\u03b2 = {beta:.3g} per day, mean delay {1 / beta:.3g} days)", fontsize=9)
-    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="source \u2192 target",
-              title_fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+              title="source \u2192 target", title_fontsize=8)
     fig.tight_layout()
     return fig
 
