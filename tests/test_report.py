@@ -291,7 +291,7 @@ def test_the_data_dictionary_defines_every_column_the_report_writes():
         undefined = [c for c in table.columns if report.define(c, LABELS) is None]
         assert undefined == [], f"{name}: no definition for {undefined} in analysis.report.COLUMNS"
     assert report.define("n_a", LABELS) == ("Side A", "Events of Side A.")
-    assert report.define("trigger_fatalities", LABELS) == ("killed", "The trigger's killed.")
+    assert report.define("trigger_fatalities", LABELS) == ("people killed", "The trigger event: people killed (blank when unknown).")
     assert report.define("ended_by_zz", LABELS) is None
 
 
@@ -299,8 +299,9 @@ def test_dictionary_html_lists_columns_and_flags_unknown_ones():
     page = report.dictionary_html({"cycles": pd.DataFrame(columns=["trigger_id", "curated_extra"])}, labels=LABELS,
                                   hrefs={"cycles": "x/cycles.csv"})
     assert '<a href="x/cycles.csv">cycles.csv</a>' in page
-    assert "<dt>trigger_id</dt><dd>The event (trigger) whose answer is sought.</dd>" in page
-    assert "<dt>curated_extra</dt><dd>A column of the source data, kept as it was read" in page
+    assert ("<td class=\"nowrap\"><code>trigger_id</code></td><td>event</td><td>The event (trigger) whose answer is "
+            "sought.</td>") in page
+    assert "<code>curated_extra</code></td><td></td><td>A column of the source data, kept as it was read" in page
 
 
 def test_write_csv_is_plain_and_deterministic(tmp_path):
@@ -324,3 +325,23 @@ def test_how_to_cite_names_the_commit_and_the_data():
 @pytest.mark.parametrize("section", sorted(report.SECTIONS))
 def test_anchor_is_a_fragment(section):
     assert report.anchor(section).startswith("#") and " " not in report.anchor(section)
+
+
+def test_index_lists_each_dyads_main_report_first_with_its_headline(tmp_path):
+    from analysis.build import write_index
+
+    page = '<html><head><title>{}</title></head><body>{}</body></html>'
+    (tmp_path / "b-dyad--news.html").write_text(page.format("b: news", ""))
+    (tmp_path / "b-dyad--coverage.html").write_text(page.format("b: coverage", ""))
+    (tmp_path / "b-dyad--w14.html").write_text(page.format("b: window 14", ""))
+    (tmp_path / "b-dyad.html").write_text(page.format(
+        "b: report", '<p><strong>In short:</strong> <span class="report-headline">A answered 80% &lt;of&gt; B</span></p>'))
+    (tmp_path / "a-dyad.html").write_text(page.format("a: report", ""))
+    (tmp_path / "b-dyad").mkdir()
+    (tmp_path / "b-dyad" / "cycles.csv").write_text("x\n")
+    index = write_index(tmp_path).read_text()
+    order = [index.index(f'href="{name}.html"') for name in ("a-dyad", "b-dyad", "b-dyad--w14", "b-dyad--coverage", "b-dyad--news")]
+    assert order == sorted(order)
+    assert '<span class="headline">A answered 80% &lt;of&gt; B</span>' in index  # the headline, escaped again
+    assert '<a href="b-dyad/cycles.csv">cycles.csv</a>' in index
+    assert active_content(index.split("<body>")[1]) == []
