@@ -250,6 +250,7 @@ def table(
     more: str | None = None,
     caption: str | None = None,
     numeric: Sequence[str] | None = None,
+    all_urls: bool = False,
 ) -> Html:
     """A DataFrame as an HTML table: no index column, human headers, every cell escaped.
 
@@ -261,8 +262,8 @@ def table(
     headers : mapping, optional
         Column -> header text; other columns show their name with underscores as spaces.
     links : mapping, optional
-        Column -> the column holding its URL(s): the cell links to the first safe URL (several
-        URLs, separated by spaces, add numbered links ``[2]``, ``[3]``...).
+        Column -> the column holding its URL(s) (separated by spaces): the cell links to the
+        first ``http(s)`` URL; with ``all_urls``, the others follow as ``[2]``, ``[3]``...
     formats : mapping, optional
         Column -> function of a value giving its text (missing values stay blank).
     max_rows : int, optional
@@ -301,9 +302,10 @@ def table(
                         if safe_url(u) and urlsplit(u).scheme in ("http", "https")]
                 if urls:
                     text = link(urls[0], html.unescape(text)) + "".join(
-                        f" {link(u, f'[{i}]')}" for i, u in enumerate(urls[1:], start=2))
-            # short text on one line (dates, side names); long text wraps
-            classes = " ".join(k for k, on in (("num", c in right), ("nowrap", 0 < len(html.unescape(re.sub(r"<[^>]+>", "", text))) <= 28)) if on)
+                        f" {link(u, f'[{i}]')}" for i, u in enumerate(urls[1:] if all_urls else [], start=2))
+            # short text on one line (dates, side names); long text (a sentence) wraps in a column wide enough to read
+            length = len(html.unescape(re.sub(r"<[^>]+>", "", text)))
+            classes = " ".join(k for k, on in (("num", c in right), ("nowrap", 0 < length <= 28), ("long", length > 60)) if on)
             cells.append(f'<td class="{classes}">{text}</td>' if classes else f"<td>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""

@@ -480,14 +480,15 @@ def headline(cycles: pd.DataFrame, *, labels: Mapping[str, str]) -> str:
 
 
 def coverage_caveat(coverage: pd.DataFrame | None, official: pd.DataFrame | None = None, *, href: str | None = None,
-                    counted: str = "attacks") -> list[Sentence]:
+                    counted: str = "attacks", section_link: bool = True) -> list[Sentence]:
     """How much of an official running total the dataset holds, for its latest statement.
 
     ``coverage`` is :func:`analysis.coverage.coverage_table`; the statement shown is the latest
     of the longest series (the one the coverage figure draws). ``official`` (the official
     counts, with ``stated_by``) names who counted. A lower-bound official figure ("more than
     160") makes the share an upper bound, and the sentence says so. ``href`` links the coverage
-    report (which gives the coverage between successive statements).
+    report (which gives the coverage between successive statements); ``section_link=False``
+    leaves out the link to the main report's data section (for the coverage report itself).
     """
     if coverage is None or not len(coverage):
         return []
@@ -507,7 +508,7 @@ def coverage_caveat(coverage: pd.DataFrame | None, official: pd.DataFrame | None
             f"{'at most ' if bound else ''}{_pct(share)}")
     if href:
         text += f". See {render.link(href, 'the coverage report')}"
-    return [Sentence("data", text + "." + _link("data", "the data"), "note")]
+    return [Sentence("data", text + "." + (_link("data", "the data") if section_link else ""), "note")]
 
 
 def side_caveats(events: pd.DataFrame, spec, *, labels: Mapping[str, str]) -> list[Sentence]:
@@ -777,8 +778,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "chain_id": ("chain", "Id of the chain the event belongs to (the event_id of its first event)."),
     "chain_position": ("position in chain", "1 for the chain's first event, 2 for the answer to it, and so on."),
     "chain_length": ("chain length", "Number of events in the chain."),
-    "trigger_{count}": ("{count}", "The trigger's {count}."),
-    "response_{count}": ("answer's {count}", "The answer's {count}."),
+    "trigger_{count}": ("{count}", "The trigger event: {count} (blank when unknown)."),
+    "response_{count}": ("answer: {count}", "The answer event: {count} (blank when unknown)."),
     "trigger_location": ("place", "Place of the trigger."),
     "response_location": ("answer place", "Place of the answer."),
     "trigger_url": ("trigger sources", "Sources of the trigger."),
@@ -843,7 +844,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 #: Severity counts that cycles carry as ``trigger_<count>`` / ``response_<count>``.
-_COUNTS = {"fatalities": "killed", "injuries": "wounded", "munitions": "munitions"}
+_COUNTS = {"fatalities": "people killed", "injuries": "people wounded", "munitions": "munitions fired"}
 
 
 def define(column: str, labels: Mapping[str, str] | None = None) -> tuple[str, str] | None:
@@ -883,19 +884,22 @@ def dictionary_html(tables: Mapping[str, pd.DataFrame], *, labels: Mapping[str, 
                     hrefs: Mapping[str, str] | None = None) -> render.Html:
     """The data dictionary section: for each table (a CSV beside the report), its columns defined.
 
-    A column without an entry in :data:`COLUMNS` (e.g. a column of the source data kept as it
-    was read) is listed as such.
+    One small table per CSV: the column, its header in the report's tables, its definition. A
+    column without an entry in :data:`COLUMNS` (e.g. a column of the source data kept as it was
+    read) is listed as such.
     """
     hrefs = dict(hrefs or {})
     blocks = []
     for name, frame in tables.items():
         title = render.link(hrefs[name], f"{name}.csv") if name in hrefs else render.escape(name)
-        items = []
+        rows = []
         for c in frame.columns:
             found = define(c, labels)
-            text = render.escape(found[1]) if found else "A column of the source data, kept as it was read (see its codebook)."
-            items.append(f"<dt>{render.escape(c)}</dt><dd>{text}</dd>")
-        blocks.append(f"<h3>{title}</h3><dl class=\"report-dictionary\">{''.join(items)}</dl>")
+            head, text = found if found else ("", "A column of the source data, kept as it was read (see its codebook).")
+            rows.append(f"<tr><td class=\"nowrap\"><code>{render.escape(c)}</code></td><td>{render.escape(head)}</td>"
+                        f"<td>{render.escape(text)}</td></tr>")
+        blocks.append(f"<h3>{title}</h3><table class=\"report-table report-dictionary\"><thead><tr><th>column</th>"
+                      f"<th>shown as</th><th>definition</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
     return render.Html("".join(blocks))
 
 

@@ -80,7 +80,7 @@ def test_table_has_human_headers_no_index_blanks_and_escaped_cells():
                           "actor": ["<script>alert(1)</script>", pd.NA, "KH"], "n": [1, 2, 3],
                           "flag": [True, False, pd.NA]}, index=[10, 11, 12])
     page = render.table(frame, headers={"event_id": "event", "n": "events"}, links={"event_id": "url"}, max_rows=2,
-                        more=render.link("x/cycles.csv", "the full table (CSV)"))
+                        more=render.link("x/cycles.csv", "the full table (CSV)"), all_urls=True)
     assert active_content(page) == []
     # headers: human where given, else the name with spaces; the URL column is not shown
     assert re.findall(r"<th\b[^>]*>(.*?)</th>", page) == ["event", "actor", "events", "flag"]
@@ -89,6 +89,7 @@ def test_table_has_human_headers_no_index_blanks_and_escaped_cells():
     assert '<td class="nowrap">e2</td>' in page  # an unsafe URL gives no link
     assert "&lt;script&gt;" in page and "&lt;NA&gt;" not in page and "<td></td>" in page
     assert "e3" not in page and "First 2 of 3 rows; 1 more" in page and 'href="x/cycles.csv"' in page
+    assert "[2]" not in render.table(frame, links={"event_id": "url"})  # by default, the first source only
 
 
 def test_table_formats_numbers_plainly():
