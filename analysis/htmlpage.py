@@ -18,38 +18,73 @@ from __future__ import annotations
 
 import html
 import re
+from html.parser import HTMLParser
 
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors import Preprocessor
 
 __all__ = ["ActiveContentError", "ReportPagePreprocessor", "active_content", "table_of_contents"]
 
-#: What an output may not contain (each pattern with what it is, for the error message).
-ACTIVE_CONTENT = (
-    (re.compile(r"<\s*script\b", re.I), "a <script> element"),
-    (re.compile(r"<\s*(iframe|object|embed|frame|base|meta|link)\b", re.I), "an element that runs or loads content"),
-    (re.compile(r"<[^>]*\son[a-z]+\s*=", re.I), "an event attribute (on...=)"),
-    (re.compile(r"<[^>]*\s(href|src|action|formaction|xlink:href)\s*=\s*[\"']?\s*(javascript|vbscript|data:text)", re.I),
-     "a script address (javascript:...)"),
-    (re.compile(r"<[^>]*\s(src|srcset|poster|data)\s*=\s*[\"']?\s*(https?:)?//", re.I), "a resource loaded from the network"),
-    (re.compile(r"url\(\s*[\"']?\s*(https?:)?//", re.I), "a style loading from the network"),
-    (re.compile(r"@import", re.I), "a style import"),
-)
+#: Elements that run code or load a document or resource into the page.
+ACTIVE_ELEMENTS = {"script", "iframe", "object", "embed", "frame", "frameset", "applet", "base", "meta", "link", "form",
+                   "portal"}
+#: Attributes that load what they name.
+LOADING_ATTRIBUTES = {"src", "srcset", "poster", "data", "background", "lowsrc", "dynsrc", "action", "formaction"}
+_NETWORK_URL = re.compile(r"^\s*(https?:)?//", re.I)
+_SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data\s*:\s*text/html)", re.I)
+_STYLE_LOAD = re.compile(r"url\(\s*[\"']?\s*(https?:)?//|@import|expression\s*\(", re.I)
 
 
 class ActiveContentError(ValueError):
     """A report output holds script or loads from the network: data text was not escaped."""
 
 
+class _Scanner(HTMLParser):
+    """Walks HTML and notes every element or attribute that could run or load something."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ACTIVE_ELEMENTS:
+            self.found.append(f"a <{tag}> element")
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on"):
+                self.found.append(f"an event attribute {name}= on <{tag}>")
+            elif name in ("href", "xlink:href") + tuple(LOADING_ATTRIBUTES) and _SCRIPT_URL.match(value):
+                self.found.append(f"a script address in {name}= on <{tag}>: {value[:60]!r}")
+            elif name in LOADING_ATTRIBUTES and _NETWORK_URL.match(value):
+                self.found.append(f"<{tag} {name}=...> loads {value[:80]!r} from the network")
+            elif name == "style" and _STYLE_LOAD.search(value):
+                self.found.append(f"a style on <{tag}> that loads from the network")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style and _STYLE_LOAD.search(data):
+            self.found.append("a <style> that loads from the network")
+
+
 def active_content(text: str) -> list[str]:
-    """What active content ``text`` (HTML) holds, as short descriptions with the offending snippet."""
-    found = []
-    for pattern, what in ACTIVE_CONTENT:
-        match = pattern.search(text)
-        if match:
-            start = max(0, match.start() - 30)
-            found.append(f"{what}: ...{text[start:match.end() + 30]!r}...")
-    return found
+    """What in ``text`` (HTML, as the browser will parse it) could run script or load from the network.
+
+    Elements that run or load (:data:`ACTIVE_ELEMENTS`), event attributes (``onerror=``...),
+    ``javascript:`` addresses, attributes that load from ``http(s)://`` (:data:`LOADING_ATTRIBUTES`;
+    a link's ``href`` is followed only when clicked and is allowed), and styles that load. Text
+    that merely reads like HTML (escaped data) is not flagged: the HTML is parsed, not searched.
+    """
+    scanner = _Scanner()
+    scanner.feed(text)
+    scanner.close()
+    return list(dict.fromkeys(scanner.found))
 
 
 def _headings(source: str, level: int) -> list[str]:

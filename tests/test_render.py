@@ -159,3 +159,19 @@ def test_page_check_refuses_script_in_an_output_or_a_markdown_output():
         bad = _notebook(nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=data)]))
         with pytest.raises(ActiveContentError, match="cell 0"):
             ReportPagePreprocessor().preprocess(bad, {})
+
+
+@pytest.mark.parametrize("page, flagged", [
+    ('<img alt="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" src="data:image/png;base64,AAAA">', False),
+    ('<a href="https://example.org/report">source</a>', False),  # followed only when clicked
+    ("<p>onerror=alert(1) javascript:alert(1) &lt;script&gt;</p>", False),  # words, not markup
+    ('<img src="x" onerror="alert(1)">', True),
+    ('<a href="JavaScript:alert(1)">x</a>', True),
+    ('<img src="//tracker.example/p.png">', True),
+    ("<style>@import url(https://fonts.example/x.css);</style>", True),
+    ('<div style="background: url(https://x.example/a.png)">x</div>', True),
+    ("<SCRIPT>alert(1)</SCRIPT>", True),
+    ('<iframe srcdoc="x"></iframe>', True),
+])
+def test_active_content_parses_the_html_rather_than_searching_it(page, flagged):
+    assert bool(active_content(page)) is flagged, active_content(page)
