@@ -27,6 +27,7 @@ one place; report tables take their headers from it (:func:`header`).
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -127,9 +128,7 @@ class Sentence:
     @property
     def text(self) -> str:
         """The sentence as plain text."""
-        import html as _html
-
-        return _html.unescape(re.sub(r"<[^>]+>", "", self.html))
+        return html.unescape(re.sub(r"<[^>]+>", "", self.html))
 
 
 def _link(section: str, text: str = "more") -> str:
@@ -248,7 +247,9 @@ def chance_sentences(response_ratio: pd.DataFrame, *, labels: Mapping[str, str],
     if "degenerate" not in table.columns:
         table["degenerate"] = False
     directions = list(dict.fromkeys(table["direction"]))
-    directions = sorted(directions, key=lambda d: _ordered([_split(x)[0] for x in directions], labels).index(_split(d)[0]))
+    # in the order of the sides (the spec's), by the side whose events are answered
+    order = _ordered([_split(d)[0] for d in directions], labels)
+    directions = sorted(directions, key=lambda d: order.index(_split(d)[0]))
     for direction in directions:
         rows = table[table["direction"] == direction].set_index("statistic")
         src, dst = _split(direction)
@@ -841,6 +842,90 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "events": ("events", "Number of events."),
     "response_ratio": ("share answered", "Share of events answered within the window."),
     "hawkes_cross_excitation": ("Hawkes cross-excitation", "Expected events of the other side one event triggers (Hawkes)."),
+    # load counts, rejects, provenance
+    "read": ("read", "Records read from the source."),
+    "accepted": ("accepted", "Records accepted as events."),
+    "rejected": ("rejected", "Records rejected, each with its reason (rejects table)."),
+    "filtered": ("filtered", "Records left out on purpose (e.g. not an attack between the sides)."),
+    "merged": ("merged", "Records merged into another event (reports of the same event)."),
+    "notes": ("notes", "Notes."),
+    "reason": ("reason", "Why the record was rejected or left out."),
+    "records": ("records", "Number of records."),
+    "item": ("item", "What is recorded."),
+    "value": ("value", "Its value."),
+    # rates around named days (analysis.panel.rates_around)
+    "name": ("named day", "The named event the windows are around."),
+    "before_events": ("events before", "Events in the window before the day."),
+    "before_days": ("days before", "Length of the window before the day."),
+    "after_events": ("events after", "Events in the window after the day."),
+    "after_days": ("days after", "Length of the window after the day."),
+    "before_rate": ("per day before", "Events per day before the day."),
+    "before_low": ("before (low)", "Lower end of the exact Poisson interval of the rate before."),
+    "before_high": ("before (high)", "Upper end of the exact Poisson interval of the rate before."),
+    "after_rate": ("per day after", "Events per day after the day."),
+    "after_low": ("after (low)", "Lower end of the exact Poisson interval of the rate after."),
+    "after_high": ("after (high)", "Upper end of the exact Poisson interval of the rate after."),
+    "rate_ratio": ("after / before", "Rate after divided by the rate before."),
+    "ratio_low": ("ratio (low)", "Lower end of the interval of the rate ratio."),
+    "ratio_high": ("ratio (high)", "Upper end of the interval of the rate ratio."),
+    # Kaplan-Meier and Cox (analysis.survival)
+    "group": ("events of", "The side whose events wait for an answer."),
+    "n": ("n", "Number of events (or triggers) used."),
+    "max_time": ("longest follow-up (days)", "Longest time followed up."),
+    "median": ("median (days)", "Kaplan-Meier median wait for an answer."),
+    "median_lower": ("median (low)", "Lower end of the interval of the median."),
+    "median_upper": ("median (high)", "Upper end of the interval of the median (blank: not reached)."),
+    "tau": ("tau (days)", "Horizon of the restricted mean."),
+    "survival_at_tau": ("unanswered at tau", "Kaplan-Meier share not answered by tau."),
+    "rmst": ("mean wait to tau (days)", "Restricted mean wait up to tau."),
+    "rmst_se": ("its SE", "Standard error of the restricted mean."),
+    "rmst_lower": ("its low", "Lower end of the interval of the restricted mean."),
+    "rmst_upper": ("its high", "Upper end of the interval of the restricted mean."),
+    "model": ("model", "The model (as named in the parameters)."),
+    "term": ("term", "The model's term."),
+    "coef": ("coefficient", "Estimated coefficient."),
+    "se": ("SE", "Standard error."),
+    "hr": ("hazard ratio", "Hazard ratio of an answer (above 1: a shorter wait)."),
+    "lower": ("low", "Lower end of the interval."),
+    "upper": ("high", "Upper end of the interval."),
+    "z": ("z", "z statistic."),
+    "p": ("p", "p-value."),
+    "rho": ("rho", "Correlation of the scaled Schoenfeld residuals with time."),
+    "chi2": ("chi2", "Chi-squared statistic."),
+    "df": ("df", "Degrees of freedom."),
+    # reaction functions and the VAR (analysis.reaction)
+    "hypothesis": ("windows of", "Whose past the joint test is about: the trigger side's or the responder's own."),
+    "terms": ("terms", "The lag windows tested together."),
+    "responder": ("responder", "The side whose daily events are modelled."),
+    "trigger": ("trigger", "The other side, whose past events are the regressors."),
+    "irr": ("rate ratio", "Incidence-rate ratio per unit of the window sum."),
+    "irr_low": ("low", "Lower end of its interval."),
+    "irr_high": ("high", "Upper end of its interval."),
+    "odds_ratio": ("odds ratio", "Odds ratio per unit of the window sum."),
+    "or_low": ("low", "Lower end of its interval."),
+    "or_high": ("high", "Upper end of its interval."),
+    "nobs": ("days", "Days in the model."),
+    "causing": ("past events of", "The side whose past is tested."),
+    "caused": ("predict events of", "The side whose events are predicted."),
+    "lags": ("lags", "Lags in the VAR."),
+    "F": ("F", "F statistic of the Granger test."),
+    "df_num": ("df (num.)", "Numerator degrees of freedom."),
+    "df_denom": ("df (denom.)", "Denominator degrees of freedom."),
+    # Hawkes (analysis.hawkes)
+    "n_events": ("events", "Events of the side in the fit."),
+    "expected_background": ("background events", "Events the baseline rate alone would give."),
+    "triggered_share": ("share triggered", "Share of the side's events triggered by earlier events."),
+    "stationary_share": ("share triggered (stationary)", "Share triggered in the stationary process."),
+    "from_{side}": ("triggered by {side}", "Share of the side's events triggered by events of {side}."),
+    "method": ("test", "Goodness-of-fit test."),
+    "ks_statistic": ("KS statistic", "Kolmogorov-Smirnov statistic of the rescaled times."),
+    "label": ("parameter", "The model's parameter."),
+    "parameter": ("parameter", "Kind of parameter (mu, alpha, beta)."),
+    "estimate": ("estimate", "Estimate."),
+    "boot_mean": ("bootstrap mean", "Mean over the bootstrap fits."),
+    "boot_se": ("bootstrap SE", "Standard deviation over the bootstrap fits."),
+    "ci_low": ("95% low", "2.5% quantile over the bootstrap fits."),
+    "ci_high": ("95% high", "97.5% quantile over the bootstrap fits."),
 }
 
 #: Severity counts that cycles carry as ``trigger_<count>`` / ``response_<count>``.
