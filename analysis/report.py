@@ -1063,7 +1063,8 @@ def table(frame: pd.DataFrame, *, labels: Mapping[str, str] | None = None, heade
     labels = dict(labels or {})
     shown = frame.copy()
     for column in side_columns:
-        shown[column] = shown[column].map(lambda v: direction_label(v, labels) if isinstance(v, str) else v)
+        if column in shown.columns:  # tables differ between dyads and models: a missing column is no error
+            shown[column] = shown[column].map(lambda v: direction_label(v, labels) if isinstance(v, str) else v)
     names = header(shown.columns, labels)
     names.update(headers or {})
     return render.table(shown, headers=names, **kwargs)
@@ -1081,16 +1082,17 @@ def cycles_preview(cycles: pd.DataFrame, events: pd.DataFrame, *, rows: int | No
     """The strike -> response table as a report shows it: ids with their source URLs and places.
 
     Columns: ``trigger_id``, ``trigger_url``, ``trigger_date``, ``trigger_side``, ``trigger_kind``,
-    ``trigger_location``, ``response_id``, ``response_url``, ``response_date``, ``response_side``,
-    ``response_kind``, ``response_location``, ``interval_days``, ``censor_reason`` (link the ids
-    to the URLs with ``links={"trigger_id": "trigger_url", "response_id": "response_url"}``).
+    ``trigger_location``, ``response_id``, ``response_url``, ``response_date``, ``response_kind``,
+    ``response_location``, ``interval_days``, ``censor_reason`` (link the ids to the URLs with
+    ``links={"trigger_id": "trigger_url", "response_id": "response_url"}``). The answering side is
+    left out (the other side; the CSV has it).
     """
     from analysis.cycles import with_event_details
 
     detail = with_event_details(cycles, events, columns=("location", "url"))
     detail = detail.sort_values(["trigger_date", "trigger_id"], kind="stable")
     out = detail[["trigger_id", "trigger_url", "trigger_date", "trigger_side", "trigger_kind", "trigger_location",
-                  "response_id", "response_url", "response_date", "response_side", "response_kind", "response_location",
+                  "response_id", "response_url", "response_date", "response_kind", "response_location",
                   "interval_days", "censor_reason"]]
     return (out if rows is None else out.head(rows)).reset_index(drop=True)
 
