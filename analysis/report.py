@@ -1082,18 +1082,17 @@ def cycles_preview(cycles: pd.DataFrame, events: pd.DataFrame, *, rows: int | No
     """The strike -> response table as a report shows it: ids with their source URLs and places.
 
     Columns: ``trigger_id``, ``trigger_url``, ``trigger_date``, ``trigger_side``, ``trigger_kind``,
-    ``trigger_location``, ``response_id``, ``response_url``, ``response_date``, ``response_kind``,
-    ``response_location``, ``interval_days``, ``censor_reason`` (link the ids to the URLs with
-    ``links={"trigger_id": "trigger_url", "response_id": "response_url"}``). The answering side is
-    left out (the other side; the CSV has it).
+    ``trigger_location``, ``response_id``, ``response_url``, ``response_date``, ``interval_days``,
+    ``censor_reason`` (link the ids to the URLs with ``links={"trigger_id": "trigger_url",
+    "response_id": "response_url"}``): what fits a page. The answer's side (the other side), kind
+    and place are in the CSV.
     """
     from analysis.cycles import with_event_details
 
     detail = with_event_details(cycles, events, columns=("location", "url"))
     detail = detail.sort_values(["trigger_date", "trigger_id"], kind="stable")
     out = detail[["trigger_id", "trigger_url", "trigger_date", "trigger_side", "trigger_kind", "trigger_location",
-                  "response_id", "response_url", "response_date", "response_kind", "response_location",
-                  "interval_days", "censor_reason"]]
+                  "response_id", "response_url", "response_date", "interval_days", "censor_reason"]]
     return (out if rows is None else out.head(rows)).reset_index(drop=True)
 
 

@@ -345,3 +345,21 @@ def test_index_lists_each_dyads_main_report_first_with_its_headline(tmp_path):
     assert '<span class="headline">A answered 80% &lt;of&gt; B</span>' in index  # the headline, escaped again
     assert '<a href="b-dyad/cycles.csv">cycles.csv</a>' in index
     assert active_content(index.split("<body>")[1]) == []
+
+
+def test_cycles_preview_links_each_event_to_its_first_source():
+    from analysis.cycles import build_cycles
+
+    events = make_events([("b1", "2020-01-03", "b", "airstrike"), ("a1", "2020-01-01", "a", "rocket")],
+                         url=["https://b.example/1 https://b.example/2", "https://a.example/1"],
+                         location=["Camp B", "Base <A>"])
+    cycles = build_cycles(events, window_days=10, study_end="2020-03-31")
+    preview = report.cycles_preview(cycles, events)
+    # in date order: a1 answered by b1 two days later; b1 unanswered (censored at the window's end)
+    assert list(preview["trigger_id"]) == ["a1", "b1"] and list(preview["response_id"].fillna("")) == ["b1", ""]
+    assert preview.loc[0, "response_url"] == "https://b.example/1 https://b.example/2"
+    page = report.table(preview, labels=LABELS, side_columns=["trigger_side"],
+                        links={"trigger_id": "trigger_url", "response_id": "response_url"})
+    assert '<a href="https://a.example/1" rel="noopener noreferrer">a1</a>' in page
+    assert '<a href="https://b.example/1" rel="noopener noreferrer">b1</a>' in page and "b.example/2" not in page
+    assert "Base &lt;A&gt;" in page and "Side A" in page
