@@ -30,6 +30,10 @@ STAMP := $(VENV)/.setup-stamp
 KERNEL := escalation
 DEFAULT_DYAD := us-iran-proxies
 PAPERMILL := $(BIN)/papermill --kernel $(KERNEL) --cwd . --log-level WARNING --no-progress-bar
+# HTML pages through templates/report (nothing loaded from the network; see analysis/htmlpage.py)
+TEMPLATE := $(wildcard templates/report/*)
+NBCONVERT := $(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
+  --TemplateExporter.extra_template_basedirs=templates --template report
 
 ANALYSIS := $(shell find analysis -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort)
 STAGES := events cycles timing reaction hawkes replication sensitivity report news
@@ -85,6 +89,7 @@ lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the 'escalation' kernel
 clean: ## remove processed data and built reports (keeps .venv)
 	rm -rf data/processed/*/
 	find reports -name '*.html' -delete
+	find reports -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 
 distclean: clean ## also remove .venv
 	rm -rf $(VENV)
@@ -169,29 +174,34 @@ $$($(1)_P)/sensitivity.parquet: notebooks/34-sensitivity.ipynb $$($(1)_P)/params
 	  -p events_undeduped_in $$($(1)_P)/events_undeduped.parquet -p response_rule_in $$($(1)_P)/response_rule.parquet \
 	  -p sensitivity_out $$@
 
-reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_REACTION) $$($(1)_HAWKES) $$($(1)_REPLICATION) $$($(1)_P)/sensitivity.parquet $$($(1)_RAW) $(ANALYSIS) $(STAMP)
+# The report also reads the dyad's coverage table and official counts when it has them, links the
+# dyad's coverage and news reports, and writes its full tables as CSV to reports/<report>/.
+$(1)_COVERAGE := $(if $(filter $(3),$(COVERAGE_DYADS)),data/processed/$(3)/coverage.parquet)
+reports/$(1).html: notebooks/40-report.ipynb $$($(1)_P)/params/report.yaml $(2) $$($(1)_EVENTS) $$($(1)_CYCLES) $$($(1)_TIMING) $$($(1)_REACTION) $$($(1)_HAWKES) $$($(1)_REPLICATION) $$($(1)_P)/sensitivity.parquet $$($(1)_COVERAGE) $$($(1)_RAW) $(ANALYSIS) $(TEMPLATE) $(STAMP)
 	@echo "report  -> $$@"
 	$(PAPERMILL) $$< $$($(1)_P)/notebooks/$(1).ipynb -f $$($(1)_P)/params/report.yaml \
 	  -p dyad_spec dyads/$(3).yaml -p profile $(2) \
-	  $$(foreach t,$(filter-out events_undeduped,$(EVENT_TABLES)) $(CYCLE_TABLES) $(MODEL_TABLES),-p $$(t)_in $$($(1)_P)/$$(t).parquet)
+	  $$(foreach t,$(filter-out events_undeduped,$(EVENT_TABLES)) $(CYCLE_TABLES) $(MODEL_TABLES),-p $$(t)_in $$($(1)_P)/$$(t).parquet) \
+	  -p coverage_in "$$($(1)_COVERAGE)" -p official_counts "$(if $(filter $(3),$(COVERAGE_DYADS)),data/raw/$(3)/official_counts.csv)" \
+	  -p coverage_report "$(if $(filter $(3),$(COVERAGE_DYADS)),$(3)--coverage.html)" \
+	  -p news_report "$(if $(filter $(3),$(NEWS_DYADS)),$(3)--news.html)" -p downloads_out reports/$(1)
 	$(PY) -m analysis.build scrub $$($(1)_P)/notebooks/$(1).ipynb --title "$(1): escalation-cycle report"
-	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
-	  --output-dir reports --output $(1) $$($(1)_P)/notebooks/$(1).ipynb
+	$(NBCONVERT) --output-dir reports --output $(1) $$($(1)_P)/notebooks/$(1).ipynb
 endef
 
 $(foreach p,$(PROFILES),$(eval $(call REPORT_RULES,$(call report_of,$(p)),notebooks/params/$(p).yaml,$(call dyad_of,$(call report_of,$(p))))))
 
 # Coverage report of a curated dataset: $(1) dyad (its default report's events table is the input).
 define COVERAGE_RULES
-reports/$(1)--coverage.html data/processed/$(1)/coverage.parquet data/processed/$(1)/monthly.parquet &: notebooks/11-dataset-coverage.ipynb data/processed/$(1)/events.parquet data/raw/$(1)/official_counts.csv data/raw/$(1)/README.md $(ANALYSIS) $(STAMP)
+reports/$(1)--coverage.html data/processed/$(1)/coverage.parquet data/processed/$(1)/monthly.parquet &: notebooks/11-dataset-coverage.ipynb data/processed/$(1)/events.parquet data/raw/$(1)/official_counts.csv data/raw/$(1)/README.md $(ANALYSIS) $(TEMPLATE) $(STAMP)
 	@echo "coverage -> reports/$(1)--coverage.html"
 	$(PAPERMILL) $$< data/processed/$(1)/notebooks/$(1)--coverage.ipynb \
 	  -p dyad_spec dyads/$(1).yaml -p events_in data/processed/$(1)/events.parquet \
 	  -p official_counts data/raw/$(1)/official_counts.csv -p codebook data/raw/$(1)/README.md \
-	  -p coverage_out data/processed/$(1)/coverage.parquet -p monthly_out data/processed/$(1)/monthly.parquet
+	  -p coverage_out data/processed/$(1)/coverage.parquet -p monthly_out data/processed/$(1)/monthly.parquet \
+	  -p main_report $(1).html -p news_report "$(if $(filter $(1),$(NEWS_DYADS)),$(1)--news.html)"
 	$(PY) -m analysis.build scrub data/processed/$(1)/notebooks/$(1)--coverage.ipynb --title "$(1): dataset coverage"
-	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
-	  --output-dir reports --output $(1)--coverage data/processed/$(1)/notebooks/$(1)--coverage.ipynb
+	$(NBCONVERT) --output-dir reports --output $(1)--coverage data/processed/$(1)/notebooks/$(1)--coverage.ipynb
 endef
 
 $(foreach d,$(COVERAGE_DYADS),$(eval $(call COVERAGE_RULES,$(d))))
@@ -200,16 +210,17 @@ $(foreach d,$(COVERAGE_DYADS),$(eval $(call COVERAGE_RULES,$(d))))
 # accepted news events into) and the events stage's dedup settings.
 NEWS_TABLES := news_articles news_mentions news_candidates news_evidence news_scores news_decisions news_events news_merged news_merge_audit
 define NEWS_RULES
-reports/$(1)--news.html $(foreach t,$(NEWS_TABLES),data/processed/$(1)/$(t).parquet) &: notebooks/05-news-to-events.ipynb data/processed/$(1)/params/news.yaml data/processed/$(1)/params/events.yaml data/processed/$(1)/events_undeduped.parquet dyads/$(1).yaml $$(shell find data/raw/$(1)/news dyads/gazetteers -type f | LC_ALL=C sort) $(ANALYSIS) $(STAMP)
+reports/$(1)--news.html $(foreach t,$(NEWS_TABLES),data/processed/$(1)/$(t).parquet) &: notebooks/05-news-to-events.ipynb $(TEMPLATE) data/processed/$(1)/params/news.yaml data/processed/$(1)/params/events.yaml data/processed/$(1)/events_undeduped.parquet dyads/$(1).yaml $$(shell find data/raw/$(1)/news dyads/gazetteers -type f | LC_ALL=C sort) $(ANALYSIS) $(STAMP)
 	@echo "news    -> reports/$(1)--news.html"
 	$(PAPERMILL) $$< data/processed/$(1)/notebooks/$(1)--news.ipynb \
 	  -f data/processed/$(1)/params/events.yaml -f data/processed/$(1)/params/news.yaml \
 	  -p dyad_spec dyads/$(1).yaml -p events_in data/processed/$(1)/events_undeduped.parquet \
 	  $(foreach t,$(NEWS_TABLES),-p $(t)_out data/processed/$(1)/$(t).parquet) \
-	  -p review_template_out data/processed/$(1)/news_review_template.csv
+	  -p review_template_out data/processed/$(1)/news_review_template.csv \
+	  -p downloads_out reports/$(1)--news -p main_report $(1).html \
+	  -p coverage_report "$(if $(filter $(1),$(COVERAGE_DYADS)),$(1)--coverage.html)"
 	$(PY) -m analysis.build scrub data/processed/$(1)/notebooks/$(1)--news.ipynb --title "$(1): news articles to events"
-	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN \
-	  --output-dir reports --output $(1)--news data/processed/$(1)/notebooks/$(1)--news.ipynb
+	$(NBCONVERT) --output-dir reports --output $(1)--news data/processed/$(1)/notebooks/$(1)--news.ipynb
 endef
 
 $(foreach d,$(NEWS_DYADS),$(eval $(call NEWS_RULES,$(d))))

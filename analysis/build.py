@@ -108,27 +108,66 @@ def _title(report: Path) -> str:
     return html.unescape(match.group(1).strip()) if match else report.stem
 
 
+def _headline(report: Path) -> str | None:
+    """The report's headline finding (``<span class="report-headline">``, written by analysis.report), as text."""
+    match = re.search(r'<span class="report-headline">(.*?)</span>', report.read_text(encoding="utf-8", errors="replace"),
+                      flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else None
+
+
+def _order(report: Path) -> tuple:
+    """Reports grouped by dyad; in a dyad, its main report first, then variants, coverage and news."""
+    dyad, _, variant = report.stem.partition("--")
+    rank = 0 if not variant else (2 if variant in ("coverage", "news") else 1)
+    return (dyad, rank, variant)
+
+
 def write_index(reports_dir: str | Path) -> Path:
-    """Write ``index.html`` in ``reports_dir`` linking every other ``*.html`` there, by name."""
+    """Write ``index.html`` in ``reports_dir``: every other ``*.html`` there, grouped by dyad.
+
+    Each dyad lists its main report first (``<dyad>.html``) with its headline finding, then its
+    variants (``<dyad>--<variant>.html``), its coverage and news reports, and the folder of CSV
+    files beside a report when there is one. Text from the reports is escaped.
+    """
     folder = Path(reports_dir)
-    reports = sorted(p for p in folder.glob("*.html") if p.name != "index.html")
-    items = "\n".join(
-        f'    <li><a href="{html.escape(p.name)}">{html.escape(p.stem)}</a> &mdash; {html.escape(_title(p))}</li>'
-        for p in reports
-    )
+    reports = sorted((p for p in folder.glob("*.html") if p.name != "index.html"), key=_order)
+    sections = []
+    for dyad in dict.fromkeys(_order(p)[0] for p in reports):
+        items = []
+        for p in (r for r in reports if _order(r)[0] == dyad):
+            line = f'<a href="{html.escape(p.name)}">{html.escape(_title(p))}</a>'
+            headline = _headline(p)
+            if headline:
+                line += f"<br><span class=\"headline\">{html.escape(headline)}</span>"
+            if (folder / p.stem).is_dir():
+                files = sorted(f.name for f in (folder / p.stem).glob("*.csv"))
+                if files:
+                    line += " <span class=\"data\">Data: " + ", ".join(
+                        f'<a href="{html.escape(p.stem)}/{html.escape(f)}">{html.escape(f)}</a>' for f in files) + "</span>"
+            items.append(f"    <li>{line}</li>")
+        sections.append(f"  <h2>{html.escape(dyad)}</h2>\n  <ul>\n" + "\n".join(items) + "\n  </ul>")
+    body = "\n".join(sections) if sections else "  <p>No report has been built yet: run <code>make reports</code>.</p>"
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="referrer" content="no-referrer">
   <title>Escalation-cycle reports</title>
-  <style>body {{ font-family: sans-serif; max-width: 48rem; margin: 2rem auto; line-height: 1.5; }}</style>
+  <style>
+    body {{ font-family: system-ui, "Segoe UI", Roboto, "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; max-width: 52rem;
+           margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1b1b1b; }}
+    h2 {{ font-size: 1.2rem; margin-top: 1.8rem; border-bottom: 1px solid #ddd; }}
+    li {{ margin-bottom: 0.6rem; }}
+    .headline {{ color: #333; }}
+    .data {{ font-size: 0.85rem; color: #555; }}
+    a {{ color: #1a5fb4; }}
+  </style>
 </head>
 <body>
   <h1>Escalation-cycle reports</h1>
-  <p>One report per dyad, built by <code>make reports</code> from the notebooks in <code>notebooks/</code>.</p>
-  <ul>
-{items}
-  </ul>
+  <p>One report per dyad, built by <code>make reports</code> from the notebooks in <code>notebooks/</code>; each dyad's
+  main report comes first, with its headline finding.</p>
+{body}
 </body>
 </html>
 """

@@ -1,10 +1,16 @@
 """Figures. Each function takes data (or a model result) and an optional ``ax``, draws, and returns
-the figure."""
+the figure.
+
+A report figure explains itself: a title, both axes labelled with their units, a legend that
+covers no data, and no two pieces of text on top of each other. :func:`check_figure` says what a
+figure lacks; :func:`analysis.render.figure` runs it before putting a figure on a page, where it
+also gets its caption and alt text.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
-
 from typing import TYPE_CHECKING
 
 import matplotlib.dates as mdates
@@ -13,14 +19,29 @@ import matplotlib.ticker as mticker
 import matplotlib.transforms as mtransforms
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 
 if TYPE_CHECKING:  # result types, for annotations only
     from analysis.reaction import ReactionResult
     from analysis.survival import CoxResult, KMResult
 
-__all__ = ["branching_matrix", "coverage", "hazard_ratios", "impulse_responses", "kernels", "km_curves", "monthly_bars", "null_distributions", "reaction_coefficients", "sensitivity", "spacetime_heatmap", "timeline", "weekly_counts"]
+__all__ = [
+    "FigureWarning", "branching_matrix", "check_figure", "coverage", "hazard_ratios", "impulse_responses", "kernels",
+    "km_curves", "monthly_bars", "null_distributions", "reaction_coefficients", "response_intervals", "sensitivity",
+    "spacetime_heatmap", "timeline", "weekly_counts",
+]
 
 _FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
+
+#: Above this many events of the two sides, :func:`timeline` draws weekly counts, not one stem each.
+TIMELINE_MAX_STEMS = 1500
+
+
+class FigureWarning(UserWarning):
+    """A figure that does not explain itself well: a legend over the data, text over text."""
 
 
 def _figure(ax: plt.Axes | None, figsize: tuple[float, float]) -> tuple[plt.Figure, plt.Axes]:
@@ -28,6 +49,160 @@ def _figure(ax: plt.Axes | None, figsize: tuple[float, float]) -> tuple[plt.Figu
     if ax is None:
         return plt.subplots(figsize=figsize)
     return ax.figure, ax
+
+
+def _wrap(text: str, width: int = 16) -> str:
+    """A label broken into lines of at most ``width`` characters (tick labels that would run together)."""
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _is_colorbar(ax: plt.Axes) -> bool:
+    return getattr(ax, "_colorbar", None) is not None
+
+
+def _has_data(ax: plt.Axes) -> bool:
+    return bool(ax.lines or ax.collections or ax.patches or ax.images)
+
+
+def _shown_ticklabels(axis) -> bool:
+    return any(t.get_visible() and t.get_text().strip() for t in axis.get_ticklabels())
+
+
+def _data_paths(ax: plt.Axes):
+    """The drawn data of ``ax`` in display coordinates: (kind, Path) pairs."""
+    from matplotlib.path import Path
+
+    for line in ax.lines:
+        if line.get_visible() and len(line.get_xydata()):
+            yield "line", line.get_transform().transform_path(line.get_path())
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if isinstance(coll, PathCollection):  # scatter: the points
+            offsets = coll.get_offset_transform().transform(coll.get_offsets())
+            if len(offsets):
+                yield "points", Path(offsets)
+        elif isinstance(coll, (LineCollection, PolyCollection)):
+            for path in coll.get_paths():
+                yield "line", coll.get_transform().transform_path(path)
+    for patch in ax.patches:
+        if patch.get_visible() and isinstance(patch, Rectangle) and patch.get_height() != 0:
+            yield "box", patch.get_window_extent()
+
+
+def check_figure(fig: plt.Figure) -> list[str]:
+    """What a figure lacks to explain itself; an empty list when nothing.
+
+    Checks that the figure has a title (a figure title or an axes title); that every axes with
+    data has a labelled x and y axis (an axis label, the figure's ``supxlabel``/``supylabel``,
+    or, for a shared axis, tick labels hidden because a neighbour carries them); that no legend
+    lies over a drawn point, line, band or bar; and that no two visible texts overlap (tick
+    labels, annotations, titles, legend entries). Problems about legends start with
+    ``"legend"``; text overlaps with ``"text"``.
+    """
+    problems = []
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.get_visible() and not _is_colorbar(ax)]
+    suptitle = fig.get_suptitle().strip()
+    if not suptitle and not any(ax.get_title(loc=loc).strip() for ax in axes for loc in ("left", "center", "right")):
+        problems.append("no title (figure or axes)")
+    supx, supy = fig.get_supxlabel().strip(), fig.get_supylabel().strip()
+    for i, ax in enumerate(axes):
+        if not _has_data(ax):
+            continue
+        if not (ax.get_xlabel().strip() or supx) and _shown_ticklabels(ax.xaxis):
+            problems.append(f"axes {i}: no x-axis label")
+        if not (ax.get_ylabel().strip() or supy) and _shown_ticklabels(ax.yaxis):
+            problems.append(f"axes {i}: no y-axis label")
+    legends = [(ax, ax.get_legend()) for ax in fig.axes if ax.get_legend() is not None] + [(None, lg) for lg in fig.legends]
+    for owner, legend in legends:
+        box = legend.get_window_extent(renderer).padded(-1)
+        for j, ax in enumerate(axes):
+            if not ax.get_window_extent(renderer).overlaps(box):
+                continue
+            for kind, shape in _data_paths(ax):
+                if kind == "box":
+                    hit = shape.overlaps(box)
+                elif kind == "points":
+                    vertices = shape.vertices
+                    hit = bool(((vertices[:, 0] > box.x0) & (vertices[:, 0] < box.x1) & (vertices[:, 1] > box.y0)
+                                & (vertices[:, 1] < box.y1)).any())
+                else:
+                    hit = shape.intersects_bbox(box, filled=False)
+                if hit:
+                    problems.append(f"legend '{legend.get_texts()[0].get_text() if legend.get_texts() else ''}' covers data in axes {j}")
+                    break
+    # every visible text once; tick labels only for ticks inside the view (others are not drawn)
+    tick_labels, drawn_ticks = set(), []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                for label in (tick.label1, tick.label2):
+                    tick_labels.add(id(label))
+                    if label.get_visible() and tick.get_visible() and low - 1e-9 * abs(high - low) <= tick.get_loc() <= high + 1e-9 * abs(high - low):
+                        drawn_ticks.append(label)
+    texts, seen = [], set()
+    for t in list(fig.findobj(Text)) + drawn_ticks:
+        if id(t) in seen or (id(t) in tick_labels and t not in drawn_ticks):
+            continue
+        seen.add(id(t))
+        if t.get_visible() and str(t.get_text()).strip():
+            texts.append(t)
+    boxes = []
+    for t in texts:
+        try:
+            # the text's own box (an annotation's extent would include its arrow)
+            boxes.append((t, Text.get_window_extent(t, renderer).padded(-1)))
+        except (RuntimeError, ValueError):
+            continue
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            (ta, ba), (tb, bb) = boxes[a], boxes[b]
+            if ta.get_text() == tb.get_text() and np.allclose(ba.bounds, bb.bounds):
+                continue  # one text reached through two containers (a legend entry)
+            if ba.width > 0 and bb.width > 0 and ba.overlaps(bb):
+                problems.append(f"text '{ta.get_text()}' overlaps text '{tb.get_text()}'")
+    return problems
+
+
+def _stack_labels(ax: plt.Axes, xs: Sequence[float], texts: Sequence[str], *, fontsize: float, pad_px: float = 6.0) -> list[int]:
+    """A level (0, 1, 2...) for each label so that labels on one level do not overlap.
+
+    Labels are centred at their x positions (in data coordinates) and placed in date order:
+    each goes on the lowest level whose last label ends (plus ``pad_px`` pixels) before it
+    starts. Widths are measured with the figure's renderer.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    centres = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.zeros(len(xs))]))[:, 0] if len(xs) else []
+    ends: list[float] = []
+    levels = []
+    for centre, text in zip(centres, texts):
+        probe = ax.text(0, 0, text, fontsize=fontsize)
+        half = probe.get_window_extent(renderer).width / 2
+        probe.remove()
+        for level, end in enumerate(ends):
+            if centre - half > end + pad_px:
+                ends[level] = centre + half
+                levels.append(level)
+                break
+        else:
+            ends.append(centre + half)
+            levels.append(len(ends) - 1)
+    return levels
+
+
+def _date_axis(ax: plt.Axes, span_days: float) -> None:
+    if span_days > 3 * 365:
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_minor_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    else:
+        locator = mdates.AutoDateLocator(maxticks=10)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def timeline(
@@ -40,12 +215,20 @@ def timeline(
     severity_col: str = "fatalities",
     period: tuple[object, object] | None = None,
     chains: Sequence[Sequence[str]] = (),
+    max_stems: int = TIMELINE_MAX_STEMS,
+    title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Both sides' events on one time axis: the first side above the line, the second below.
 
-    Each event is a stem whose height grows with ``log(1 + severity)`` (height 1 when severity
-    is zero or unknown), so the alternation of strikes and responses reads at a glance.
+    With at most ``max_stems`` events, each event is a stem whose height grows with
+    ``log(1 + severity)`` (height 1 when severity is zero or unknown), so the alternation of
+    strikes and responses reads at a glance. With more (a GDELT dyad has tens of thousands),
+    stems would merge into a solid block: each side's events per week are drawn as bars instead,
+    above and below the axis, and chains are not drawn.
+
+    Highlighted events are labelled in date order on as many rows as needed for no two labels
+    to overlap (:func:`_stack_labels`).
 
     Parameters
     ----------
@@ -56,95 +239,171 @@ def timeline(
     labels, colors : mapping, optional
         Side key -> legend label / colour.
     highlight : mapping, optional
-        ``event_id`` -> short text written beside that event's stem.
+        ``event_id`` -> short text written beside that event.
     severity_col : str
         Column giving stem height (missing values count as zero).
     period : (start, end), optional
         Dates the x-axis spans (e.g. the dyad's study period); by default the events' range.
     chains : sequence of sequences of event_id
         Strike -> response chains to draw as zigzag lines joining their events' stem tips.
+    max_stems : int
+        Most events drawn one by one; above it, weekly counts.
+    title : str, optional
+        The figure's title (a default says what is drawn).
     ax : Axes, optional
-        Where to draw; a new 12 x 4.5 inch figure by default.
+        Where to draw; a new 12 x 4.8 inch figure by default.
     """
     if len(sides) != 2:
         raise ValueError(f"timeline draws two sides, got {list(sides)}")
     labels = dict(labels or {})
     colors = dict(colors or {})
     highlight = dict(highlight or {})
-    fig, ax = _figure(ax, (12, 4.5))
-    severity = pd.to_numeric(events.get(severity_col, pd.Series(0, index=events.index)), errors="coerce").fillna(0)
-    height = 1 + np.log1p(severity.astype(float))
-    for sign, side, fallback in zip((1, -1), sides, _FALLBACK_COLORS):
-        mask = (events["side"] == side).fillna(False).to_numpy()
-        dates = pd.to_datetime(events.loc[mask, "date"])
-        color = colors.get(side) or fallback
-        ax.vlines(dates, 0, sign * height[mask], color=color, linewidth=1.2, alpha=0.8)
-        ax.scatter(dates, sign * height[mask], s=12, color=color, zorder=3, label=f"{labels.get(side, side)} ({mask.sum()})")
-    tips = pd.DataFrame({"date": pd.to_datetime(events["date"]).to_numpy(),
-                         "y": np.where(events["side"].to_numpy() == sides[0], 1.0, -1.0) * height.to_numpy()},
-                        index=events["event_id"].to_numpy())
-    for i, chain in enumerate(chains):
-        path = tips.loc[[e for e in chain if e in tips.index]]
-        ax.plot(path["date"], path["y"], color="0.15", linewidth=0.9, alpha=0.75, zorder=4,
-                label="longest chains" if i == 0 else None)
+    fig, ax = _figure(ax, (12, 4.8))
+    events = events[events["side"].isin(list(sides)).fillna(False).to_numpy()]
+    dates_all = pd.to_datetime(events["date"])
+    start = pd.Timestamp(period[0]) if period is not None else (dates_all.min() if len(events) else pd.Timestamp("2000-01-01"))
+    end = pd.Timestamp(period[1]) if period is not None else (dates_all.max() if len(events) else start + pd.Timedelta(days=1))
+    dense = len(events) > max_stems
+    sign_of = {sides[0]: 1.0, sides[1]: -1.0}
+    if dense:
+        weeks = dates_all.dt.to_period("W-SUN").dt.start_time
+        counts = pd.crosstab(weeks, events["side"]).reindex(columns=list(sides), fill_value=0)
+        for side, fallback in zip(sides, _FALLBACK_COLORS):
+            ax.bar(counts.index, sign_of[side] * counts[side], width=7, align="edge", color=colors.get(side) or fallback,
+                   linewidth=0, label=f"{labels.get(side, side)} ({int(counts[side].sum()):,} events)")
+        height = pd.Series(np.nan, index=events.index)
+        tip = {}
+        top = float(counts.to_numpy().max()) if len(counts) else 1.0
+        for eid, week, side in zip(events["event_id"], weeks, events["side"]):
+            if eid in highlight:
+                tip[eid] = sign_of[side] * float(counts.loc[week, side])
+        ylabel = "events per week"
+    else:
+        severity = pd.to_numeric(events.get(severity_col, pd.Series(0, index=events.index)), errors="coerce").fillna(0)
+        height = 1 + np.log1p(severity.astype(float).clip(lower=0))
+        for side, fallback in zip(sides, _FALLBACK_COLORS):
+            mask = (events["side"] == side).to_numpy()
+            dates = dates_all[mask]
+            color = colors.get(side) or fallback
+            ax.vlines(dates, 0, sign_of[side] * height[mask], color=color, linewidth=1.2, alpha=0.8)
+            ax.scatter(dates, sign_of[side] * height[mask], s=12, color=color, zorder=3, label=f"{labels.get(side, side)} ({mask.sum()})")
+        tips = pd.DataFrame({"date": dates_all.to_numpy(), "y": events["side"].map(sign_of).to_numpy(float) * height.to_numpy()},
+                            index=events["event_id"].to_numpy())
+        for i, chain in enumerate(chains):
+            path = tips.loc[[e for e in chain if e in tips.index]]
+            ax.plot(path["date"], path["y"], color="0.15", linewidth=0.9, alpha=0.75, zorder=4,
+                    label="longest chains" if i == 0 else None)
+        tip = tips["y"].to_dict()
+        top = float(height.max()) if len(height) else 1.0
+        ylabel = f"1 + log(1 + {severity_col.replace('_', ' ')})"
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.set_xlim(start, end)
+    _date_axis(ax, (end - start).days)
+    fontsize = 7.5
     shown = events[events["event_id"].isin(list(highlight))].sort_values("date", kind="stable")
-    for i, (_, row) in enumerate(shown.iterrows()):
-        sign = 1 if row["side"] == sides[0] else -1
-        top = float(height.loc[row.name])
+    fig.canvas.draw()
+    levels = {}
+    for side in sides:
+        rows = shown[shown["side"] == side]
+        xs = mdates.date2num(pd.to_datetime(rows["date"]))
+        for eid, level in zip(rows["event_id"], _stack_labels(ax, xs, [highlight[e] for e in rows["event_id"]], fontsize=fontsize)):
+            levels[eid] = level
+    n_levels = {s: 1 + max([levels[e] for e in shown.loc[shown["side"] == s, "event_id"]], default=-1) for s in sides}
+    limit = top * 1.08 if top > 0 else 1.0
+    step_pt = 12.0  # one level of labels, in points (7.5-point text and its white box)
+    for _, row in shown.iterrows():
+        sign = sign_of[row["side"]]
+        when = mdates.date2num(pd.Timestamp(row["date"]))
+        # the label sits `level` steps beyond the tallest stem (above for the first side, below for the second)
+        offset = mtransforms.ScaledTranslation(0, sign * (4 + step_pt * levels[row["event_id"]]) / 72, fig.dpi_scale_trans)
         ax.annotate(
             highlight[row["event_id"]],
-            xy=(pd.Timestamp(row["date"]), sign * top),
-            xytext=(0, sign * (12 + 11 * (i % 4))),
-            textcoords="offset points",
+            xy=(when, tip.get(row["event_id"], 0.0)),
+            xytext=(when, sign * limit),
+            textcoords=ax.transData + offset,
             ha="center",
             va="bottom" if sign > 0 else "top",
-            fontsize=7.5,
-            arrowprops={"arrowstyle": "-", "color": "0.5", "linewidth": 0.6},
+            fontsize=fontsize,
+            arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5, "shrinkA": 0, "shrinkB": 1},
+            annotation_clip=False,
+            # lower levels drawn last, on a white box, so a higher label's line never strikes through them
+            zorder=6 + n_levels[row["side"]] - levels[row["event_id"]],
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4},
         )
-    ax.axhline(0, color="0.3", linewidth=0.8)
-    limit = float(height.max()) if len(height) else 1.0
-    ax.set_ylim(-limit - 3, limit + 3)
-    ax.set_yticks([])
-    ax.set_ylabel(f"{labels.get(sides[1], sides[1])}  |  {labels.get(sides[0], sides[0])}", fontsize=8)
-    if period is not None:
-        ax.set_xlim(pd.Timestamp(period[0]), pd.Timestamp(period[1]))
-    ax.xaxis.set_major_locator(mdates.YearLocator())
-    ax.xaxis.set_minor_locator(mdates.MonthLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    if dense:
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{abs(v):g}"))
+        ax.set_ylabel(f"events per week\n\u2193 {labels.get(sides[1], sides[1])}   |   {labels.get(sides[0], sides[0])} \u2191", fontsize=8)
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel(f"\u2193 {_wrap(labels.get(sides[1], sides[1]), 24)}  |  {_wrap(labels.get(sides[0], sides[0]), 24)} \u2191\n"
+                      f"stem height: {ylabel}", fontsize=8)
+    ax.set_xlabel("date (local day of the event)", fontsize=8)
     for spine in ("left", "right", "top"):
-        ax.spines[spine].set_visible(False)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False)
-    ax.set_title(f"stem height = 1 + log(1 + {severity_col})", fontsize=8, loc="right")
-    fig.tight_layout()
+        ax.spines[spine].set_visible(dense and spine == "left")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, fontsize=8, frameon=False)
+    what = "events per week (too many to draw one by one)" if dense else "one stem per event"
+    ax.set_title(title or f"Events of both sides over time: {what}", fontsize=9, loc="right")
+    # room for the labels, once the layout has fixed the axes' height: points -> data units
+    margin_pt = {s: 8 + step_pt * n_levels[s] for s in sides}
+    for _ in range(2):
+        fig.tight_layout()
+        ax_height_pt = ax.get_window_extent().height * 72 / fig.dpi
+        per_pt = 2 * limit / max(ax_height_pt - sum(margin_pt.values()), 0.3 * ax_height_pt)
+        ax.set_ylim(-limit - margin_pt[sides[1]] * per_pt, limit + margin_pt[sides[0]] * per_pt)
     return fig
 
 
-def null_distributions(null: pd.DataFrame, summary: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Figure:
+_STATISTIC_AXIS = {
+    "response_ratio": "share of events answered within {k} days",
+    "median_interval": "median days to an answer (within {w} days)",
+}
+
+
+def null_distributions(null: pd.DataFrame, summary: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+                       ax: plt.Axes | None = None) -> plt.Figure:
     """Histograms of the permutation null of each direction x statistic, observed value marked.
+
+    The grey bars are the values of the statistic over the circular shifts (what the two
+    sides' own rhythms alone give); the red line is the value observed. A red line far in the
+    tail (right for the response ratio, left for the median interval) is a small p-value.
 
     Parameters
     ----------
     null, summary : DataFrame
         ``PermutationResult.null`` and ``PermutationResult.summary`` (see
         :func:`analysis.panel.permutation_test`).
+    labels : mapping, optional
+        Side key -> label (directions are written ``"<from> -> <to>"`` with side keys).
     ax : Axes, optional
         Ignored unless there is a single panel; by default one panel per direction x statistic.
     """
+    labels = dict(labels or {})
     keys = list(summary[["direction", "statistic"]].itertuples(index=False, name=None))
     if ax is not None and len(keys) == 1:
         fig, axes = ax.figure, [ax]
     else:
-        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.6), squeeze=False)
+        fig, axes = plt.subplots(1, len(keys), figsize=(3.3 * len(keys), 3.1), squeeze=False)
         axes = list(axes[0])
     for a, (direction, stat) in zip(axes, keys):
         values = null.loc[(null["direction"] == direction) & (null["statistic"] == stat), "value"].dropna()
         row = summary[(summary["direction"] == direction) & (summary["statistic"] == stat)].iloc[0]
-        a.hist(values, bins=30, color="0.75")
-        a.axvline(row["observed"], color="#b22222", linewidth=1.5)
-        a.set_title(f"{direction}\n{stat.replace('_', ' ')}: p = {row['p_value']:.3f}", fontsize=8)
+        a.hist(values, bins=30, color="0.75", label="shifted dates")
+        a.axvline(row["observed"], color="#b22222", linewidth=1.5, label="observed")
+        src, _, dst = str(direction).partition(" -> ")
+        name = f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}" if dst else str(direction)
+        a.set_title(f"{_wrap(name, 30)}\n{stat.replace('_', ' ')}: p = {row['p_value']:.3f}", fontsize=8)
+        k = int(row["k_days"]) if "k_days" in row and pd.notna(row["k_days"]) else "k"
+        w = int(row["window_days"]) if "window_days" in row and pd.notna(row["window_days"]) else "the window's"
+        a.set_xlabel(_wrap(_STATISTIC_AXIS.get(stat, stat.replace("_", " ")).format(k=k, w=w), 28), fontsize=8)
         a.tick_params(labelsize=7)
-        a.set_yticks([])
-    fig.tight_layout()
+    axes[0].set_ylabel("shifted draws", fontsize=8)
+    for a in axes[1:]:
+        a.set_ylabel("shifted draws", fontsize=8)
+    handles = [Patch(color="0.75", label="circular-shift null (one side's dates shifted at random)"),
+               Line2D([], [], color="#b22222", linewidth=1.5, label="observed value")]
+    fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle("Observed statistics against their permutation null", fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -155,6 +414,7 @@ def weekly_counts(
     labels: Mapping[str, str] | None = None,
     colors: Mapping[str, str] | None = None,
     marks: Mapping[str, object] | None = None,
+    title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Events per week by side from the daily panel, with vertical lines at named days.
@@ -164,20 +424,33 @@ def weekly_counts(
     panel : DataFrame
         Output of :func:`analysis.panel.daily_panel`.
     marks : mapping, optional
-        Name -> date drawn as a labelled vertical line.
+        Name -> date drawn as a labelled vertical line (labels stacked so none overlap).
+    title : str, optional
+        The figure's title.
     """
     labels, colors, marks = dict(labels or {}), dict(colors or {}), dict(marks or {})
-    fig, ax = _figure(ax, (12, 3.2))
+    fig, ax = _figure(ax, (12, 3.4))
     weekly = panel.pivot(index="date", columns="side", values="events").resample("W-MON", label="left", closed="left").sum()
     for side, fallback in zip(sides, _FALLBACK_COLORS):
         ax.step(weekly.index, weekly[side], where="post", color=colors.get(side) or fallback, linewidth=1,
                 label=labels.get(side, side))
     top = float(weekly[list(sides)].to_numpy().max()) if len(weekly) else 1.0
-    for i, (name, when) in enumerate(sorted(marks.items(), key=lambda kv: pd.Timestamp(kv[1]))):
+    top = top if top > 0 else 1.0
+    ordered = sorted(marks.items(), key=lambda kv: pd.Timestamp(kv[1]))
+    if len(weekly):
+        _date_axis(ax, (weekly.index.max() - weekly.index.min()).days)
+    fig.canvas.draw()
+    levels = _stack_labels(ax, mdates.date2num([pd.Timestamp(w) for _, w in ordered]), [f"{n}" for n, _ in ordered], fontsize=7)
+    n_levels = 1 + max(levels, default=-1)
+    ax.set_ylim(0, top * (1.08 + 0.11 * n_levels))
+    for (name, when), level in zip(ordered, levels):
         ax.axvline(pd.Timestamp(when), color="0.4", linewidth=0.6, linestyle=":")
-        ax.text(pd.Timestamp(when), top * (0.95 - 0.09 * (i % 4)), f" {name}", fontsize=7, va="top")
+        ax.text(pd.Timestamp(when), top * (1.06 + 0.11 * (n_levels - 1 - level)), name, fontsize=7, va="bottom", ha="center",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
     ax.set_ylabel("events per week", fontsize=8)
+    ax.set_xlabel("week (starting Monday)", fontsize=8)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=8, frameon=False)
+    ax.set_title(title or "Events per week, with the named days as dotted lines", fontsize=9, loc="right")
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
     fig.tight_layout()
@@ -189,6 +462,7 @@ def monthly_bars(
     *,
     labels: Mapping[str, str] | None = None,
     colors: Mapping[str, str] | None = None,
+    title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Stacked bars of events per month, one colour per column of ``monthly``.
@@ -197,9 +471,11 @@ def monthly_bars(
     ----------
     monthly : DataFrame
         Output of :func:`analysis.coverage.monthly_counts` with ``by=("side",)``.
+    title : str, optional
+        The figure's title.
     """
     labels, colors = dict(labels or {}), dict(colors or {})
-    fig, ax = _figure(ax, (12, 3.2))
+    fig, ax = _figure(ax, (12, 3.4))
     x = monthly.index.to_timestamp()
     bottom = np.zeros(len(monthly))
     for col, fallback in zip(monthly.columns, _FALLBACK_COLORS):
@@ -207,23 +483,29 @@ def monthly_bars(
                label=labels.get(col, col))
         bottom += monthly[col].to_numpy()
     ax.set_ylabel("events per month", fontsize=8)
+    ax.set_xlabel("month", fontsize=8)
+    if len(x):
+        _date_axis(ax, (x.max() - x.min()).days)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, fontsize=8, frameon=False)
+    ax.set_title(title or "Events per month, by side", fontsize=9, loc="right")
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
     fig.tight_layout()
     return fig
 
 
-def coverage(table: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Figure:
-    """Official running totals against our cumulative count, one line pair per series.
+def coverage(table: pd.DataFrame, *, counted: str = "attacks", ax: plt.Axes | None = None) -> plt.Figure:
+    """Official running totals against our cumulative count, for the longest series.
 
     Parameters
     ----------
     table : DataFrame
         Output of :func:`analysis.coverage.coverage_table`. Lower-bound official figures
         ("more than") are drawn as open markers.
+    counted : str
+        What the totals count, for the axis label.
     """
-    fig, ax = _figure(ax, (8, 3.4))
+    fig, ax = _figure(ax, (8, 3.6))
     series = table.groupby("since", sort=True)
     longest = max(series.groups, key=lambda k: len(series.groups[k]))
     for since, group in series:
@@ -235,12 +517,13 @@ def coverage(table: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Figure:
         ax.scatter(group.loc[lower, "as_of"], group.loc[lower, "official"], facecolors="white", edgecolors="0.3", s=14,
                    zorder=3, label="official lower bound")
         ax.plot(group["as_of"], group["ours"], color="#b22222", linewidth=1.2, marker="o", markersize=3, label="this dataset")
-        ax.set_title(f"Attacks counted since {pd.Timestamp(since):%d %b %Y}", fontsize=9, loc="left")
-    ax.set_ylabel("cumulative attacks", fontsize=8)
-    ax.legend(fontsize=8, frameon=False)
+        ax.set_title(f"Cumulative {counted} since {pd.Timestamp(since):%d %b %Y}: official totals and this dataset", fontsize=9, loc="left")
+        _date_axis(ax, (group["as_of"].max() - group["as_of"].min()).days)
+    ax.set_ylabel(f"cumulative {counted}", fontsize=8)
+    ax.set_xlabel("date of the official statement", fontsize=8)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
@@ -252,14 +535,15 @@ def km_curves(
     colors: Mapping[str, str] | None = None,
     xlabel: str = "days since the trigger",
     ylabel: str = "share not yet answered",
+    title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Kaplan-Meier step curves with their bands, one per group (direction of retaliation).
 
     Each curve starts at 1 on day 0, steps down at every day with a response, and runs flat to
     the group's longest follow-up. The shaded band is the one the result carries
-    (``km_result.band``: pointwise log-log or Hall-Wellner), and the legend gives each group's
-    triggers, responses and median wait.
+    (``km_result.band``: pointwise log-log or Hall-Wellner), and the legend (below the plot, so
+    it covers no curve) gives each group's triggers, responses and median wait.
 
     Parameters
     ----------
@@ -269,11 +553,13 @@ def km_curves(
         Group -> legend label / colour.
     xlabel, ylabel : str
         Axis labels.
+    title : str, optional
+        The figure's title (by default the estimator and its band).
     ax : Axes, optional
-        Where to draw; a new 6.5 x 4 inch figure by default.
+        Where to draw; a new 7 x 4.6 inch figure by default.
     """
     labels, colors = dict(labels or {}), dict(colors or {})
-    fig, ax = _figure(ax, (6.5, 4))
+    fig, ax = _figure(ax, (7, 4.6))
     curve, summary = km_result.curve, km_result.summary.set_index("group")
     level = round(100 * (1 - km_result.alpha))
     for i, group in enumerate(summary.index):
@@ -296,10 +582,64 @@ def km_curves(
     ax.set_xlabel(xlabel, fontsize=9)
     ax.set_ylabel(ylabel, fontsize=9)
     band = "pointwise log-log" if km_result.band == "pointwise" else "Hall-Wellner simultaneous"
-    ax.set_title(f"Kaplan-Meier; shaded: {level}% {band} band", fontsize=8, loc="right")
+    ax.set_title(title or f"Kaplan-Meier estimate of the wait for an answer; shaded: {level}% {band} band", fontsize=8, loc="left")
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
-    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def response_intervals(
+    cycles: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> plt.Figure:
+    """The distribution of the days to an answer, one panel per direction, censored shown.
+
+    Bars count the answered events by the number of days to the first event of the other side
+    (0 only when same-day events count as answers); a hatched bar at the right counts the
+    events with no answer within the window (censored: the window ended, the data ended, or
+    the side's own next event came first).
+
+    Parameters
+    ----------
+    cycles : DataFrame
+        The cycles table (``trigger_side``, ``response_side``, ``interval_days``, ``censored``,
+        ``window_days``).
+    labels, colors : mapping, optional
+        Side key -> label / colour (a panel takes its trigger side's colour).
+    title : str, optional
+        The figure's title.
+    """
+    labels, colors = dict(labels or {}), dict(colors or {})
+    sides = sorted(cycles["trigger_side"].dropna().unique(), key=lambda s: list(labels).index(s) if s in labels else len(labels))
+    fig, axes = plt.subplots(1, max(1, len(sides)), figsize=(5.4 * max(1, len(sides)), 3.3), squeeze=False)
+    axes = list(axes[0])
+    for i, (ax, side) in enumerate(zip(axes, sides)):
+        rows = cycles[cycles["trigger_side"] == side]
+        answered = rows.loc[~rows["censored"].astype(bool), "interval_days"].astype(float)
+        window = int(pd.to_numeric(rows["window_days"], errors="coerce").max()) if len(rows) else 30
+        color = colors.get(side) or _FALLBACK_COLORS[i % len(_FALLBACK_COLORS)]
+        counts = answered.round().astype(int).value_counts().reindex(range(0, window + 1), fill_value=0)
+        ax.bar(counts.index, counts.to_numpy(), width=0.85, color=color, label=f"answered ({len(answered)})")
+        censored = int(rows["censored"].astype(bool).sum())
+        ax.bar([window + 3], [censored], width=2.5, color="white", edgecolor=color, hatch="///",
+               label=f"no answer within {window} days ({censored})")
+        others = sorted(set(cycles["trigger_side"].dropna()) - {side})
+        name = f"{labels.get(side, side)} \u2192 {', '.join(labels.get(o, o) for o in others)}"
+        ax.set_title(_wrap(name, 48), fontsize=8, pad=30)
+        ax.set_xlabel("days to the other side's first event", fontsize=8)
+        ax.set_ylabel(f"events of {_wrap(labels.get(side, side), 28)}", fontsize=8)
+        ticks = [t for t in range(0, window + 1, 5 if window <= 40 else 10)]
+        ax.set_xticks(ticks + [window + 3], [str(t) for t in ticks] + ["none"])
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
+        for spine in ("right", "top"):
+            ax.spines[spine].set_visible(False)
+    fig.suptitle(title or "Days from an event to the other side's first event, per direction", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -375,12 +715,12 @@ def kernels(
     discrete : bool
         Whether the fit was the discrete (daily counts) model.
     ax : Axes, optional
-        Where to draw; a new 7 x 4 inch figure by default.
+        Where to draw; a new 8 x 5 inch figure by default.
     """
     from analysis.hawkes import kernel_values, params_matrix
 
     labels = dict(labels or {})
-    fig, ax = _figure(ax, (7, 4))
+    fig, ax = _figure(ax, (8, 5))
     sides, alpha, beta = params_matrix(params)
     lags = np.arange(1, int(days) + 1, dtype=float) if discrete else np.linspace(0.0, days, 301)
     values = kernel_values(alpha, beta, lags, discrete=discrete)
@@ -398,10 +738,12 @@ def kernels(
     ax.set_xlabel("days after the source event")
     ax.set_ylabel("expected events per day" if discrete else "added intensity (events per day)")
     if np.ndim(beta) == 0:
-        ax.set_title(f"Fitted kernels (\u03b2 = {beta:.3g} per day, mean delay {1 / beta:.3g} days)")
+        ax.set_title(f"Fitted kernels (\u03b2 = {beta:.3g} per day, mean delay {1 / beta:.3g} days)", fontsize=9)
     else:  # one decay per kernel: mean delays in the legend
-        ax.set_title("Fitted kernels (one decay per kernel)")
-    ax.legend(frameon=False)
+        ax.set_title("Fitted kernels (one decay per kernel)", fontsize=9)
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+              title="source \u2192 target", title_fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -433,7 +775,7 @@ def branching_matrix(
     from analysis.hawkes import params_matrix
 
     labels = dict(labels or {})
-    fig, ax = _figure(ax, (4.5, 4))
+    fig, ax = _figure(ax, (5.2, 4.4))
     sides, alpha, _ = params_matrix(params)
     names = [labels.get(s, s) for s in sides]
     top = max(1.0, float(alpha.max()))
@@ -447,12 +789,14 @@ def branching_matrix(
                 row = intervals.loc[f"alpha[{target},{source}]"]
                 text += f"\n[{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
             ax.text(j, i, text, ha="center", va="center", color="white" if value > 0.6 * top else "black")
-    ax.set_xticks(range(len(sides)), names)
-    ax.set_yticks(range(len(sides)), names)
-    ax.set_xlabel("source (triggering side)")
-    ax.set_ylabel("target (triggered side)")
-    ax.set_title(f"Branching matrix (ratio {np.max(np.abs(np.linalg.eigvals(alpha))):.2f})")
+    # side labels are long ("US and coalition forces"): wrapped so neighbours do not run together
+    ax.set_xticks(range(len(sides)), [_wrap(n, 14) for n in names], fontsize=8)
+    ax.set_yticks(range(len(sides)), [_wrap(n, 14) for n in names], fontsize=8)
+    ax.set_xlabel("source (the side whose event triggers)", fontsize=8)
+    ax.set_ylabel("target (the side whose events are triggered)", fontsize=8)
+    ax.set_title(f"Branching matrix (ratio {np.max(np.abs(np.linalg.eigvals(alpha))):.2f})", fontsize=9)
     fig.colorbar(image, ax=ax, label="events triggered per source event")
+    fig.tight_layout()
     return fig
 
 
@@ -480,7 +824,7 @@ def impulse_responses(
     labels = dict(labels or {})
     sides = list(dict.fromkeys(irf["impulse"]))
     k = len(sides)
-    fig, axes = plt.subplots(k, k, figsize=(3.2 * k, 2.4 * k), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(k, k, figsize=(3.4 * k + 0.6, 2.5 * k + 0.4), sharex=True, sharey="row", squeeze=False)
     for i, response in enumerate(sides):
         for j, impulse in enumerate(sides):
             rows = irf[(irf["impulse"] == impulse).to_numpy() & (irf["response"] == response).to_numpy()]
@@ -492,8 +836,10 @@ def impulse_responses(
             ax.tick_params(labelsize=7)
             if i == k - 1:
                 ax.set_xlabel(f"{unit} after the shock", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(_wrap(f"{labels.get(response, response)}: change in events per {unit[:-1] if unit.endswith('s') else unit}", 26),
+                              fontsize=8)
+    fig.suptitle(title or "Impulse responses", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -544,40 +890,66 @@ def reaction_coefficients(reaction_result: ReactionResult, *, ax: plt.Axes | Non
     return fig
 
 
-def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> plt.Figure:
+def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+                colors: Mapping[str, str] | None = None) -> plt.Figure:
     """The sensitivity grid: median interval, response ratio and Hawkes cross-excitation against
-    the window, one column per direction; colour for dedup, line style for the tie rule.
+    the window, one column per direction.
+
+    Colour is the direction's trigger side (as everywhere in a report), line style the tie rule
+    (solid: a same-day event never answers; dashed: it answers with interval 0), marker the
+    dedup setting (filled: duplicates merged; open: not). When merging changes nothing (one
+    source), one line per tie rule is drawn and the legend says so.
 
     Parameters
     ----------
     grid : DataFrame
         Output of :func:`analysis.sensitivity.sensitivity_grid`.
-    labels : mapping, optional
-        Side key -> label (directions are written ``"<from> -> <to>"`` with side keys).
+    labels, colors : mapping, optional
+        Side key -> label / colour (directions are written ``"<from> -> <to>"`` with side keys).
     """
-    labels = dict(labels or {})
+    labels, colors = dict(labels or {}), dict(colors or {})
     directions = list(dict.fromkeys(grid["direction"]))
-    measures = [("median_days", "median days to an answer"), ("response_ratio", "share answered in the window"),
-                ("hawkes_cross_excitation", "Hawkes cross-excitation")]
-    fig, axes = plt.subplots(len(measures), len(directions), figsize=(4.2 * len(directions), 2.4 * len(measures)),
+    measures = [("median_days", "median days\nto an answer"), ("response_ratio", "share answered\nwithin the window"),
+                ("hawkes_cross_excitation", "Hawkes\ncross-excitation")]
+    fig, axes = plt.subplots(len(measures), len(directions), figsize=(4.4 * len(directions), 2.3 * len(measures) + 0.9),
                              sharex=True, squeeze=False)
     styles = {"exclude": "-", "include": "--"}
+    values = [m for m, _ in measures]
+    dedups = sorted(set(grid["dedup"]), key=lambda d: (d != "on", str(d)))
+    same = len(dedups) > 1 and all(
+        grid[grid["dedup"] == d].sort_values(["direction", "ties", "window_days"])[values].reset_index(drop=True)
+        .equals(grid[grid["dedup"] == dedups[0]].sort_values(["direction", "ties", "window_days"])[values].reset_index(drop=True))
+        for d in dedups[1:])
+    drawn = dedups[:1] if same else dedups
     for j, direction in enumerate(directions):
         src, dst = direction.split(" -> ")
+        color = colors.get(src) or _FALLBACK_COLORS[j % len(_FALLBACK_COLORS)]
         for i, (column, name) in enumerate(measures):
             ax = axes[i, j]
-            for k, ((dedup, tie), rows) in enumerate(grid[grid["direction"] == direction].groupby(["dedup", "ties"], sort=True)):
-                ax.plot(rows["window_days"], rows[column], marker="o", markersize=3,
-                        color=_FALLBACK_COLORS[sorted(set(grid["dedup"])).index(dedup) % len(_FALLBACK_COLORS)],
-                        linestyle=styles.get(tie, ":"), label=f"dedup {dedup}, ties {tie}")
+            rows = grid[(grid["direction"] == direction) & grid["dedup"].isin(drawn)]
+            for (dedup, tie), group in rows.groupby(["dedup", "ties"], sort=True):
+                group = group.sort_values("window_days")
+                filled = dedup == dedups[0]
+                ax.plot(group["window_days"], group[column], marker="o", markersize=4, color=color,
+                        markerfacecolor=color if filled else "white", linestyle=styles.get(tie, ":"), linewidth=1.2)
             ax.set_ylabel(name, fontsize=8)
             ax.tick_params(labelsize=7)
             if i == 0:
-                ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=9)
+                ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=9, color=color)
             if i == len(measures) - 1:
-                ax.set_xlabel("window (days)", fontsize=8)
-    axes[0, 0].legend(fontsize=7, frameon=False)
-    fig.tight_layout()
+                ax.set_xlabel("response window (days)", fontsize=8)
+    tie_names = {"exclude": "same-day event: not an answer (ties: exclude)", "include": "same-day event: an answer (ties: include)"}
+    handles = [Line2D([], [], color="0.3", linestyle=styles[t], label=tie_names[t]) for t in styles if t in set(grid["ties"])]
+    if same:
+        handles.append(Line2D([], [], color="0.3", marker="o", linestyle="none",
+                              label=f"dedup {' = '.join(map(str, dedups))} (identical results)"))
+    else:
+        handles += [Line2D([], [], color="0.3", marker="o", linestyle="none", markerfacecolor="0.3" if d == dedups[0] else "white",
+                           label=f"dedup {d}") for d in dedups]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.suptitle("How the results move with the window, the tie rule and dedup (colour: the side whose events are answered)",
+                 fontsize=9)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 

@@ -1,0 +1,177 @@
+"""Data text reaches a report page escaped: the helpers of analysis.render, and the page check."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from nbconvert.filters.markdown_mistune import markdown2html_mistune  # noqa: E402
+
+from analysis import render  # noqa: E402
+from analysis.htmlpage import ActiveContentError, ReportPagePreprocessor, active_content, table_of_contents  # noqa: E402
+
+ATTACKS = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    "![pixel](https://tracker.example/p.png)",
+    "<iframe src=https://example.org></iframe>",
+    "$<script>alert(1)</script>$",
+    "line one\n\n# heading\n<script>alert(2)</script>",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_escaped_text_is_inert_in_html_and_in_markdown(attack):
+    assert active_content(render.escape(attack)) == []
+    # nbconvert renders a Markdown output with its own renderer: what reaches the browser is inert
+    page = markdown2html_mistune(f"The spec says: {render.escape_markdown(attack)}")
+    assert active_content(page) == [], page
+    assert "<h1" not in page and "<img" not in page and "<a " not in page
+
+
+def test_escaped_markdown_shows_the_text_as_written():
+    # every character comes back, as text: the reader sees what the data says
+    text = "cost $5 [sic] <b>bold</b> #1 *not emphasis* a_b"
+    page = markdown2html_mistune(render.escape_markdown(text))
+    shown = re.sub(r"</?p>", "", page).strip()
+    assert shown == "cost $5 [sic] &lt;b&gt;bold&lt;/b&gt; #1 *not emphasis* a_b"
+
+
+def test_escape_blanks_missing_values():
+    assert [render.escape(v) for v in (None, pd.NA, float("nan"), pd.NaT)] == ["", "", "", ""]
+    assert render.escape(3) == "3" and render.escape_markdown(None) == ""
+
+
+def test_markdown_keeps_structure_but_not_script_images_or_unsafe_links():
+    source = ("- **Oct 2023.** A gap <script>alert(1)</script>\n"
+              "- see [the research notes](research/2024.md) and [a source](https://example.org/a?b=1&c=2)\n"
+              "- ![map](https://tiles.example/x.png) [bad](javascript:alert(1)) <img src=x onerror=alert(1)>\n")
+    page = render.markdown(source)
+    assert active_content(page) == []
+    assert "<li><strong>Oct 2023.</strong> A gap &lt;script&gt;" in page
+    assert '<a href="research/2024.md">the research notes</a>' in page
+    assert '<a href="https://example.org/a?b=1&amp;c=2">a source</a>' in page
+    assert "<img" not in page and "[image: " in page  # the picture is linked, not loaded
+    assert "javascript" not in page.lower()
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://example.org/x", True), ("http://a.b", True), ("mailto:x@y.z", True), ("reports/a.csv", True),
+    ("javascript:alert(1)", False), ("JaVaScRiPt:alert(1)", False), ("data:text/html,<script>", False),
+    ("//evil.example/x", False), ("vbscript:x", False), ("java\nscript:alert(1)", False), (None, False), ("", False),
+])
+def test_safe_url(url, ok):
+    assert (render.safe_url(url) is not None) is ok
+
+
+def test_link_escapes_text_and_address_and_drops_unsafe_schemes():
+    assert render.link('https://x.org/?a="1"', "<b>") == '<a href="https://x.org/?a=&quot;1&quot;" rel="noopener noreferrer">&lt;b&gt;</a>'
+    assert render.link("javascript:alert(1)", "x") == "x"
+
+
+def test_table_has_human_headers_no_index_blanks_and_escaped_cells():
+    frame = pd.DataFrame({"event_id": ["e1", "e2", "e3"], "url": ["https://a.org/1 https://b.org/2", "javascript:x", None],
+                          "actor": ["<script>alert(1)</script>", pd.NA, "KH"], "n": [1, 2, 3],
+                          "flag": [True, False, pd.NA]}, index=[10, 11, 12])
+    page = render.table(frame, headers={"event_id": "event", "n": "events"}, links={"event_id": "url"}, max_rows=2,
+                        more=render.link("x/cycles.csv", "the full table (CSV)"), all_urls=True)
+    assert active_content(page) == []
+    # headers: human where given, else the name with spaces; the URL column is not shown
+    assert re.findall(r"<th\b[^>]*>(.*?)</th>", page) == ["event", "actor", "events", "flag"]
+    assert ">10<" not in page  # no index
+    assert '<a href="https://a.org/1" rel="noopener noreferrer">e1</a> <a href="https://b.org/2" rel="noopener noreferrer">[2]</a>' in page
+    assert '<td class="nowrap">e2</td>' in page  # an unsafe URL gives no link
+    assert "&lt;script&gt;" in page and "&lt;NA&gt;" not in page and "<td></td>" in page
+    assert "e3" not in page and "First 2 of 3 rows; 1 more" in page and 'href="x/cycles.csv"' in page
+    assert "[2]" not in render.table(frame, links={"event_id": "url"})  # by default, the first source only
+
+
+def test_table_formats_numbers_plainly():
+    frame = pd.DataFrame({"x": [0.795454, 30.0, 1234567.0, 2.4e-12, float("inf")], "k": [1, 2, 3, 40000, 5]})
+    page = render.table(frame)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page)
+    assert '<td class="num nowrap">1,234,567</td>' in page  # numbers right-aligned, short text on one line
+    assert cells[0::2] == ["0.795", "30", "1,234,567", "2.4e-12", "&infin;"]
+    assert cells[1::2] == ["1", "2", "3", "40,000", "5"]
+
+
+def _labelled_figure():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_xlabel("days")
+    ax.set_ylabel("events")
+    ax.set_title("A title")
+    return fig
+
+
+def test_figure_embeds_a_png_with_alt_text_and_a_caption():
+    page = render.figure(_labelled_figure(), caption="What to see <here>.", alt='A line "up".')
+    assert page.startswith('<figure class="report-figure"><img src="data:image/png;base64,')
+    assert 'alt="A line &quot;up&quot;."' in page and "<figcaption>What to see &lt;here&gt;.</figcaption>" in page
+    assert repr(page) == "What to see <here>."  # the notebook's plain-text copy is the caption, not the image
+
+
+def test_figure_is_the_same_bytes_twice():
+    assert render.figure(_labelled_figure(), caption="c", alt="a") == render.figure(_labelled_figure(), caption="c", alt="a")
+
+
+def test_figure_refuses_a_figure_without_title_or_labels():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="no title.*no x-axis label.*no y-axis label"):
+        render.figure(fig, caption="c", alt="a")
+    with pytest.raises(ValueError, match="caption"):
+        render.figure(_labelled_figure(), caption=" ", alt="a")
+
+
+def _notebook(*cells):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = list(cells)
+    return nb
+
+
+def test_table_of_contents_links_the_ids_nbconvert_gives():
+    nb = _notebook(nbformat.v4.new_markdown_cell("# Title\n\n## Findings\n\ntext\n```\n## not a heading\n```"),
+                   nbformat.v4.new_markdown_cell("## Does each side answer the other more than chance?\n### sub"),
+                   nbformat.v4.new_markdown_cell("## Strike \u2192 response table"))
+    toc = table_of_contents(nb)
+    ids = re.findall(r'href="#([^"]+)"', toc)
+    assert ids == ["Findings", "Does-each-side-answer-the-other-more-than-chance?", "Strike-%E2%86%92-response-table"]
+    for line, anchor in zip(["## Findings", "## Does each side answer the other more than chance?", "## Strike \u2192 response table"], ids):
+        assert f'id="{anchor}"' in markdown2html_mistune(line)
+
+
+def test_page_check_refuses_script_in_an_output_or_a_markdown_output():
+    ok = _notebook(nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": render.table(pd.DataFrame({"a": ["<script>x</script>"]}))})]))
+    _, resources = ReportPagePreprocessor().preprocess(ok, {})
+    assert resources["report_toc"] == ""
+    for data in ({"text/html": "<p>hi <img src=x onerror=alert(1)></p>"},
+                 {"text/markdown": "spec: <script>alert(1)</script>"},
+                 {"text/html": '<img src="https://tracker.example/p.png">'},
+                 {"text/html": '<a href=" javascript:alert(1)">x</a>'}):
+        bad = _notebook(nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=data)]))
+        with pytest.raises(ActiveContentError, match="cell 0"):
+            ReportPagePreprocessor().preprocess(bad, {})
+
+
+@pytest.mark.parametrize("page, flagged", [
+    ('<img alt="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" src="data:image/png;base64,AAAA">', False),
+    ('<a href="https://example.org/report">source</a>', False),  # followed only when clicked
+    ("<p>onerror=alert(1) javascript:alert(1) &lt;script&gt;</p>", False),  # words, not markup
+    ('<img src="x" onerror="alert(1)">', True),
+    ('<a href="JavaScript:alert(1)">x</a>', True),
+    ('<img src="//tracker.example/p.png">', True),
+    ("<style>@import url(https://fonts.example/x.css);</style>", True),
+    ('<div style="background: url(https://x.example/a.png)">x</div>', True),
+    ("<SCRIPT>alert(1)</SCRIPT>", True),
+    ('<iframe srcdoc="x"></iframe>', True),
+])
+def test_active_content_parses_the_html_rather_than_searching_it(page, flagged):
+    assert bool(active_content(page)) is flagged, active_content(page)
