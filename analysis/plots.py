@@ -988,8 +988,7 @@ def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None =
         ax.set_xticks(range(len(t_bands)), [f"{lo:g}–{hi:g}" for lo, hi in t_bands], fontsize=8)
         ax.set_yticks(range(len(d_bands)), [f"{lo:g}–{hi:g}" for lo, hi in d_bands], fontsize=8)
         ax.set_xlabel("days after the first event")
-        if ax is axes[0][0]:
-            ax.set_ylabel("distance (km)")
+        ax.set_ylabel("distance (km)")
         src, dst = (s.strip() for s in direction.split("->"))
         ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=10)
     if image is not None:

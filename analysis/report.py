@@ -771,6 +771,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "response_date": ("answer date", "Date of the answer."),
     "response_kind": ("answer kind", "Kind of the answer."),
     "interval_days": ("days to answer", "Days from the trigger to its answer; for censored rows, the days followed up."),
+    "interval_min_days": ("at least (days)", "Shortest the interval can be when a date is known only to the week or month "
+                                            "(negative: the answer may have come first); blank when censored."),
+    "interval_max_days": ("at most (days)", "Longest the interval can be when a date is known only to the week or month; "
+                                           "blank when censored."),
+    "date_imprecise": ("rests on a week or month date", "The trigger's or the answer's date is known only to the week or month."),
+    "distance_km": ("distance (km)", "Great-circle distance from the trigger to its answer, where both have coordinates."),
     "censored": ("censored", "No answer within the window (or the data ended first)."),
     "censor_reason": ("why censored", "window_end (no answer within the window), study_end (the data ended first) or "
                                       "own_next_event (the trigger side acted again first)."),
