@@ -996,11 +996,10 @@ def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None =
         bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
         bar.ax.yaxis.set_minor_formatter(mticker.NullFormatter())
     fig.suptitle(f"Pairs close in space and time against chance (outlined: p < {alpha:g})", fontsize=11)
+    return fig
 
 
 # --- escalation: severity ladder, response curves, deterrence (issue 15) ----------------------
-
-import textwrap  # noqa: E402  (level names are long: wrapped on the axes)
 
 __all__ += ["episode_levels", "interrupted_series", "response_curves"]
 

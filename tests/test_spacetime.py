@@ -89,3 +89,19 @@ def test_options_are_checked_naming_the_file_and_key():
         check_options({"time_bands_days": [3, 1]}, where="p.yaml: cycles.spacetime")
     with pytest.raises(ValueError, match=r"n_draws must be a whole number >= 1, got True"):
         check_options({"n_draws": True}, where="p.yaml: cycles.spacetime")
+
+
+def test_heat_map_explains_itself():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis import plots
+
+    table = knox_test(six_events(), ResponseRule(study_end="2020-03-31"), study_start="2020-01-01",
+                      distance_bands_km=[0, 1, 5, 25], time_bands_days=[0, 1, 3, 7], n_draws=9, seed=1)
+    fig = plots.spacetime_heatmap(table, labels={"A": "Alpha", "B": "Beta"})
+    assert plots.check_figure(fig) == []
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["Alpha \u2192 Beta", "Beta \u2192 Alpha"]
+    # one cell per band pair in each panel, its ratio written in
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == 9 and "1.00" in texts or "–" in texts
