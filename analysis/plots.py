@@ -985,9 +985,10 @@ def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None =
                 ax.text(j, i, text, ha="center", va="center", fontsize=8, color="white" if dark else "black")
                 if p.iat[i, j] < alpha:
                     ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
-        ax.set_xticks(range(len(t_bands)), [f"{lo:g}–{hi:g}" for lo, hi in t_bands], fontsize=8)
+        # a time band (lo, hi] holds days lo + 1 .. hi
+        ax.set_xticks(range(len(t_bands)), [f"{lo + 1:g}" if lo + 1 == hi else f"{lo + 1:g}–{hi:g}" for lo, hi in t_bands], fontsize=8)
         ax.set_yticks(range(len(d_bands)), [f"{lo:g}–{hi:g}" for lo, hi in d_bands], fontsize=8)
-        ax.set_xlabel("days after the first event")
+        ax.set_xlabel("days after the first event (inclusive)")
         ax.set_ylabel("distance (km)")
         src, dst = (s.strip() for s in direction.split("->"))
         ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=10)

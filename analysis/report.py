@@ -81,6 +81,7 @@ SECTIONS: dict[str, str] = {
     "timeline": "Timeline",
     "timing": "Time to response",
     "chance": "Does each side answer the other more than chance?",
+    "spacetime": "Did they hit back near where they were hit?",
     "chains": "Chains",
     "pauses": "Episodes and pauses",
     "rates": "Rates before and after major strikes",
@@ -401,25 +402,34 @@ def spacetime_sentences(spacetime: pd.DataFrame | None, *, labels: Mapping[str, 
     if spacetime is None:
         return []
     if not len(spacetime):
-        return [Sentence("chance", "The space-time interaction table is empty: no pair of events within the distance scope."
-                         + _link("chance"), "failed")]
+        return [Sentence("spacetime", "The space-time interaction table is empty: no pair of events within the distance scope."
+                         + _link("spacetime"), "failed")]
     out = []
     for direction in list(dict.fromkeys(spacetime["direction"])):
         rows = spacetime[spacetime["direction"] == direction]
         src, dst = _split(direction)
+        # with many bands, about alpha of them pass by chance alone: say how many were tested
+        chance = f"chance alone would pass about {alpha * len(rows):.1f}"
         strong = rows[(rows["p_value"] < alpha) & (rows["observed"] >= min_observed) & np.isfinite(rows["ratio"])]
         if not len(strong):
-            out.append(Sentence("chance", (
+            out.append(Sentence("spacetime", (
                 f"No distance and time band holds more pairs ({_name(src, labels)} then {_name(dst, labels)}) than chance "
-                f"(smallest {_p(float(rows['p_value'].min()))})." + _link("chance"))))
+                f"(smallest {_p(float(rows['p_value'].min()))} among {len(rows)} bands tested)." + _link("spacetime"))))
             continue
         best = strong.sort_values(["ratio", "p_value"], ascending=[False, True], kind="stable").iloc[0]
-        out.append(Sentence("chance", (
+        out.append(Sentence("spacetime", (
             f"Events of {_name(dst, labels)} within {best['d_lo_km']:g}\u2013{best['d_hi_km']:g} km and "
-            f"{best['t_lo_days']:g}\u2013{best['t_hi_days']:g} days after an event of {_name(src, labels)} are "
+            f"{days_band(best['t_lo_days'], best['t_hi_days'])} after an event of {_name(src, labels)} are "
             f"{best['ratio']:.1f} times as frequent as chance would give ({int(best['observed']):,} pairs against "
-            f"{best['expected']:.1f} expected, {_p(float(best['p_value']))})." + _link("chance"))))
+            f"{best['expected']:.1f} expected, {_p(float(best['p_value']))}); {len(strong)} of the {len(rows)} bands tested pass "
+            f"p &lt; {alpha:g}, where {chance}." + _link("spacetime"))))
     return out
+
+
+def days_band(lo: float, hi: float) -> str:
+    """A time band ``(lo, hi]`` of whole days in words: days ``lo + 1`` to ``hi``."""
+    first, last = int(lo) + 1, int(hi)
+    return f"{first} day{'s' if first != 1 else ''}" if first == last else f"{first}\u2013{last} days"
 
 
 def findings(

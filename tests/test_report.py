@@ -142,8 +142,11 @@ def test_spacetime_sentence_picks_the_strongest_significant_band():
                           "expected": [3.9, 0.2, 20.0], "ratio": [3.08, 10.0, 1.5], "p_value": [0.01, 0.02, 0.04]})
     (s,) = report.spacetime_sentences(table, labels=LABELS)
     # the 10x band has only 2 pairs (fewer than 3): the strongest is 3.1x
-    assert s.text == ("Events of Side B within 0\u201310 km and 0\u20137 days after an event of Side A are 3.1 times as frequent "
-                      "as chance would give (12 pairs against 3.9 expected, p = 0.010). (more)")
+    # (0, 7] days are days 1 to 7; three bands tested: 0.05 x 3 = 0.15 pass by chance, shown 0.2
+    assert s.text == ("Events of Side B within 0\u201310 km and 1\u20137 days after an event of Side A are 3.1 times as frequent "
+                      "as chance would give (12 pairs against 3.9 expected, p = 0.010); 2 of the 3 bands tested pass p < 0.05, "
+                      "where chance alone would pass about 0.2. (more)")
+    assert report.days_band(0, 1) == "1 day" and report.days_band(7, 14) == "8\u201314 days"
     (s,) = report.spacetime_sentences(table.assign(p_value=0.5), labels=LABELS)
     assert s.text.startswith("No distance and time band holds more pairs")
     assert report.spacetime_sentences(None, labels=LABELS) == []
