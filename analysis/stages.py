@@ -1,0 +1,716 @@
+"""The build's stages: read from the Makefile's stage rules and the notebooks they run.
+
+The Makefile is the one place that lists the stages. A stage rule names, in this order, its
+tables, the notebook it runs, and the profile sections it reads (its own first)::
+
+    $(cycles_OUT): notebooks/20-build-cycles.ipynb $(P)/params/cycles.yaml $(P)/events.parquet $(cycles_CODE)
+
+Everything else about a stage is read from its notebook's ``parameters`` cell:
+
+- a **setting** is a parameter named in one of the stage's profile sections (its default is the
+  value in ``notebooks/params/default.yaml``, which :func:`sync_parameters` copies into the cell);
+- every other parameter is a **path** that ``make`` fills in for each report:
+  ``<table>_out`` -> ``data/processed/<report>/<file>`` (the stage's tables: ``<stage>_OUT``),
+  ``<table>_in`` -> ``data/processed/<report>/<file>``, ``dyad_spec`` -> ``dyads/<dyad>.yaml``,
+  ``profile`` -> the profile, and a path under ``data/raw/<dyad>/`` or ``data/external/<dyad>/``
+  -> the same file in the report's dyad. Run in JupyterLab, the cell's own defaults read the
+  tables of the last ``make reports`` and write to a scratch folder, ``data/interim/lab/<dyad>/``,
+  so a lab run never changes what ``make`` built (see :data:`LAB`).
+
+:func:`write_graph` turns this into ``data/processed/graph.mk``, which the Makefile includes:
+each stage's tables (``<stage>_OUT``) and the ``analysis/`` files its notebook imports,
+followed transitively (``<stage>_CODE``), the reports to build, and per report the inputs make
+cannot name by a pattern (the profile, the dyad spec and every file it names, the files under
+the dyad's data folders, files named by a section's values). It also writes each report's
+per-section parameter files, rewriting a file only when its content changes, and refuses a
+profile with a misspelt section or key. Nothing here imports pandas or the Jupyter stack, so
+the step costs a fraction of a second on every ``make`` run.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+__all__ = [
+    "DEFAULT_DYAD",
+    "DEFAULT_PROFILE",
+    "LAB",
+    "Stage",
+    "check_profile",
+    "code_dependencies",
+    "declared_parameters",
+    "lab_path",
+    "make_path",
+    "profile_of_report",
+    "read_stages",
+    "render_parameters_cell",
+    "report_of_profile",
+    "sync_parameters",
+    "plan_reports",
+    "write_graph",
+]
+
+#: The dyad whose profile is ``notebooks/params/default.yaml`` and whose paths the notebooks'
+#: defaults name.
+DEFAULT_DYAD = "us-iran-proxies"
+#: The profile of the default report; the one source of every setting's default.
+DEFAULT_PROFILE = "notebooks/params/default.yaml"
+#: Where a notebook run in JupyterLab writes its tables (``<LAB>/<dyad>/``); git-ignored.
+LAB = "data/interim/lab"
+PROCESSED = "data/processed"
+#: Files under a dyad's data folders that are not inputs of its events (documentation; the
+#: news report's articles, which a ``format: news`` source or the news section names itself).
+_NOT_DATA = re.compile(r"(^|/)news/|\.md$")
+_STAGE_TARGET = re.compile(r"^\$\((\w+)_OUT\)$")
+_PARAMS_FILE = re.compile(r"^\$\(P\)/params/(\w+)\.yaml$")
+
+
+def _root(root: str | Path | None) -> Path:
+    if root is not None:
+        return Path(root)
+    from analysis.paths import project_root
+
+    return project_root()
+
+
+# --------------------------------------------------------------------------------------------
+# Stages, from the Makefile
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One notebook stage of the build, as its Makefile rule declares it.
+
+    Attributes
+    ----------
+    name : str
+        The stage, named by its ``$(<name>_OUT)`` target and its own profile section.
+    notebook : str
+        The notebook it runs (project-relative).
+    sections : tuple of str
+        The profile sections whose settings it reads, its own first.
+    targets : tuple of str
+        The rule's targets as written (``$(<name>_OUT)`` and, for a report, its HTML page).
+    line : int
+        Line of the rule in the Makefile (1-based).
+    """
+
+    name: str
+    notebook: str
+    sections: tuple[str, ...]
+    targets: tuple[str, ...]
+    line: int
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """The Makefile's lines with backslash continuations joined, and their first line numbers."""
+    out: list[tuple[int, str]] = []
+    pending, start = "", 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        out.append((start, pending + line))
+        pending = ""
+    if pending:
+        out.append((start, pending))
+    return out
+
+
+def read_stages(root: str | Path | None = None) -> list[Stage]:
+    """The stages, in the order of their rules in the project's Makefile.
+
+    A stage rule is a rule (not a recipe line) whose first prerequisite is a notebook in
+    ``notebooks/``; its targets must include ``$(<name>_OUT)`` and its first
+    ``$(P)/params/<section>.yaml`` prerequisite must be ``<name>``.
+
+    Raises
+    ------
+    ValueError
+        When a stage rule breaks that form, or two rules run the same notebook or name the same
+        stage; the message gives the Makefile line.
+    """
+    makefile = _root(root) / "Makefile"
+    stages: list[Stage] = []
+    for number, line in _logical_lines(makefile.read_text(encoding="utf-8")):
+        if line.startswith("\t") or line.lstrip().startswith("#") or ":" not in line:
+            continue
+        targets, _, prereqs = line.partition(":")
+        if prereqs.startswith("=") or targets.rstrip().endswith(("?", "+", ":")):
+            continue  # a variable assignment
+        words = prereqs.split()
+        if not words or not re.fullmatch(r"notebooks/[\w.-]+\.ipynb", words[0]):
+            continue
+        where = f"{makefile.name}:{number}"
+        names = [m.group(1) for t in targets.split() if (m := _STAGE_TARGET.match(t))]
+        if len(names) != 1:
+            raise ValueError(f"{where}: a stage rule's targets must include one $(<stage>_OUT), got {targets.strip()!r}")
+        sections = tuple(m.group(1) for w in words if (m := _PARAMS_FILE.match(w)))
+        if not sections or sections[0] != names[0]:
+            raise ValueError(f"{where}: stage '{names[0]}' must list $(P)/params/{names[0]}.yaml as its first parameter file")
+        stage = Stage(names[0], words[0], sections, tuple(targets.split()), number)
+        for other in stages:
+            if other.name == stage.name or other.notebook == stage.notebook:
+                raise ValueError(f"{where}: stage '{stage.name}' ({stage.notebook}) repeats the rule on line "
+                                 f"{other.line} (stage '{other.name}', {other.notebook})")
+        stages.append(stage)
+    if not stages:
+        raise ValueError(f"{makefile}: no stage rule (a rule whose first prerequisite is a notebook)")
+    return stages
+
+
+# --------------------------------------------------------------------------------------------
+# Notebooks' parameters cells
+
+
+def _notebook_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _parameters_cell(nb: dict, where: str) -> dict:
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise ValueError(f"{where}: needs exactly one cell tagged 'parameters', has {len(tagged)}")
+    return tagged[0]
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def declared_parameters(notebook: str | Path, root: str | Path | None = None) -> dict[str, Any]:
+    """The parameters a notebook declares, name -> default, in the order of its parameters cell.
+
+    Raises
+    ------
+    ValueError
+        When the cell holds anything but ``name = <literal>`` statements (and comments), naming
+        the notebook and the line of the cell.
+    """
+    path = _root(root) / notebook if not Path(notebook).is_absolute() else Path(notebook)
+    source = _source(_parameters_cell(_notebook_json(path), str(notebook)))
+    out: dict[str, Any] = {}
+    for node in ast.parse(source).body:
+        where = f"{notebook}: parameters cell, line {node.lineno}"
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f"{where}: only `name = value` lines belong in a parameters cell")
+        try:
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError as exc:
+            raise ValueError(f"{where}: the value of '{node.targets[0].id}' is not a literal ({exc})") from None
+    return out
+
+
+def _code(notebook: Path) -> str:
+    """The notebook's code cells as one module (IPython magics and shell lines left out)."""
+    cells = [_source(c) for c in _notebook_json(notebook)["cells"] if c["cell_type"] == "code"]
+    lines = [line for cell in cells for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Which analysis/ files a notebook runs
+
+_MODULE_STRING = re.compile(r"^(analysis(?:\.\w+)+)(?::\w+)?$")
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    parts = name.split(".")
+    if parts[0] != "analysis":
+        return None
+    base = root.joinpath(*parts)
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(source: str, module: str, is_package: bool) -> set[str]:
+    """Dotted names a module (or notebook, ``module=""``) imports, including lazy imports in
+    functions and strings naming an ``analysis`` module (``"analysis.sources.news:load_news"``,
+    as in the loaders' registry that :func:`importlib.import_module` reads)."""
+    names: set[str] = set()
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(p for p in [*base_parts, node.module or ""] if p)
+            else:
+                base = node.module or ""
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)  # may be a submodule
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (m := _MODULE_STRING.match(node.value)):
+            names.add(m.group(1))
+    expanded = set()
+    for name in names:
+        parts = name.split(".")
+        expanded.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))  # a package runs its __init__
+    return {n for n in expanded if n.split(".")[0] == "analysis"}
+
+
+def code_dependencies(notebook: str | Path, root: str | Path | None = None) -> list[str]:
+    """The ``analysis/`` files a notebook's code runs: its imports, followed transitively.
+
+    Returns
+    -------
+    list of str
+        Project-relative paths, sorted.
+    """
+    root = _root(root)
+    todo = [(f, n) for n in _imports(_code(root / notebook), "", False) if (f := _module_file(n, root))]
+    seen: set[Path] = set()
+    while todo:
+        path, name = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        is_package = path.name == "__init__.py"
+        for sub in _imports(path.read_text(encoding="utf-8"), name, is_package):
+            if (f := _module_file(sub, root)) is not None and f not in seen:
+                todo.append((f, sub))
+    return sorted(p.relative_to(root).as_posix() for p in seen)
+
+
+# --------------------------------------------------------------------------------------------
+# Profiles, reports and paths
+
+
+def report_of_profile(profile: str | Path) -> str:
+    """The report a profile builds: ``default.yaml`` -> the default dyad, else the file's stem."""
+    stem = Path(profile).stem
+    return DEFAULT_DYAD if stem == "default" else stem
+
+
+def dyad_of_report(report: str) -> str:
+    """``<dyad>--<variant>`` -> ``<dyad>``."""
+    return report.split("--")[0]
+
+
+def profile_of_report(report: str, root: str | Path | None = None) -> str:
+    """The profile that builds ``report`` (project-relative)."""
+    root = _root(root)
+    own = f"notebooks/params/{report}.yaml"
+    if report == DEFAULT_DYAD:
+        if (root / own).is_file():
+            raise ValueError(f"{own} and {DEFAULT_PROFILE} both build reports/{report}.html: keep one")
+        return DEFAULT_PROFILE
+    if not (root / own).is_file():
+        raise ValueError(f"no profile for report '{report}': {own} does not exist")
+    return own
+
+
+def setting_names(stage: Stage, defaults: dict[str, dict]) -> set[str]:
+    """The settings a stage reads: the keys of ``common`` and of its sections in ``defaults``."""
+    names = set(defaults.get("common") or {})
+    for section in stage.sections:
+        names |= set(defaults.get(section) or {})
+    return names
+
+
+def make_path(name: str, default: Any, *, report: str, profile: str) -> str:
+    """The path ``make`` passes for a notebook's path parameter ``name`` (see the module notes).
+
+    Raises
+    ------
+    ValueError
+        When the parameter is neither a table (``_in``, ``_out``), ``dyad_spec``, ``profile``,
+        nor a path under the default dyad's data folders.
+    """
+    dyad = dyad_of_report(report)
+    if name.endswith(("_in", "_out")) and isinstance(default, str):
+        return f"{PROCESSED}/{report}/{PurePosixPath(default).name}"
+    if name == "dyad_spec":
+        return f"dyads/{dyad}.yaml"
+    if name == "profile":
+        return profile
+    if isinstance(default, str):
+        for folder in ("data/raw", "data/external"):
+            prefix = f"{folder}/{DEFAULT_DYAD}/"
+            if default.startswith(prefix):
+                return f"{folder}/{dyad}/{default[len(prefix):]}"
+    raise ValueError(f"parameter '{name}' = {default!r} is neither a setting of the profile nor a path make can fill "
+                     f"(<table>_in, <table>_out, dyad_spec, profile, or a file under data/raw/{DEFAULT_DYAD}/)")
+
+
+def lab_path(name: str, default: Any) -> Any:
+    """A path parameter's default in the notebook: the tables of the last build for ``_in``, the
+    scratch folder for ``_out``, the default dyad and profile; other paths as written."""
+    if name.endswith("_out") and isinstance(default, str):
+        return f"{LAB}/{DEFAULT_DYAD}/{PurePosixPath(default).name}"
+    if name.endswith("_in") and isinstance(default, str):
+        return f"{PROCESSED}/{DEFAULT_DYAD}/{PurePosixPath(default).name}"
+    if name == "dyad_spec":
+        return f"dyads/{DEFAULT_DYAD}.yaml"
+    if name == "profile":
+        return DEFAULT_PROFILE
+    return default
+
+
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def check_profile(profile: str | Path, stages: list[Stage], declared: dict[str, dict[str, Any]],
+                  defaults: dict[str, dict], root: str | Path | None = None) -> dict[str, dict]:
+    """Read a profile and refuse what no notebook would use.
+
+    Parameters
+    ----------
+    profile : path
+        ``notebooks/params/<name>.yaml``.
+    stages : list of Stage
+    declared : dict
+        Stage name -> :func:`declared_parameters` of its notebook.
+    defaults : dict
+        The default profile's sections (which say what a setting of each section is).
+
+    Returns
+    -------
+    dict
+        Section -> settings (``common`` included), as read.
+
+    Raises
+    ------
+    ValueError
+        For a section no stage reads, or a key its stages' notebooks do not declare as a
+        setting; the message names the profile, the section and the key, and the closest
+        valid key.
+    """
+    root = _root(root)
+    path = root / profile
+    data = _load_yaml(path) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{profile}: a profile is a mapping of sections, got {type(data).__name__}")
+    sections = {"common"} | {s for stage in stages for s in stage.sections}
+    unknown = sorted(set(data) - sections)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], sorted(sections), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"{profile}: unknown section(s) {unknown}; sections are: {', '.join(sorted(sections))}{hint}")
+    common = data.get("common") or {}
+    for section, body in data.items():
+        if body is not None and not isinstance(body, dict):
+            raise ValueError(f"{profile}: section '{section}' must be a mapping of settings, got {body!r}")
+        clash = sorted(set(body or {}) & set(common)) if section != "common" else []
+        if clash:
+            raise ValueError(f"{profile}: section '{section}' repeats common key(s) {clash}")
+    for section, body in data.items():
+        readers = [st for st in stages if section in st.sections] if section != "common" else stages
+        for key in body or {}:
+            for stage in readers:
+                params = declared[stage.name]
+                settings = [k for k in params if k in setting_names(stage, defaults)]
+                if key in settings:
+                    continue
+                what = "a path, which make passes itself," if key in params else "not a parameter"
+                close = difflib.get_close_matches(str(key), settings, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"its settings are: {', '.join(settings) or 'none'}"
+                if Path(profile).as_posix() == DEFAULT_PROFILE and key not in params:
+                    hint += " (a new setting? `make sync-params` copies default.yaml into the notebooks)"
+                raise ValueError(f"{profile}: section '{section}', key '{key}' is {what} of {stage.notebook} "
+                                 f"(stage '{stage.name}'); {hint}")
+    return {k: (v or {}) for k, v in data.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters cells written from default.yaml
+
+
+def _section_comments(profile_text: str) -> dict[tuple[str, str], list[str]]:
+    """Comment lines written just above each ``  key:`` of each top-level section."""
+    comments: dict[tuple[str, str], list[str]] = {}
+    section, pending = None, []
+    for line in profile_text.splitlines():
+        if m := re.match(r"^(\w[\w-]*):", line):
+            section, pending = m.group(1), []
+        elif m := re.match(r"^  #\s?(.*)$", line):
+            pending.append(m.group(1))
+        elif m := re.match(r"^  ([\w-]+):", line):
+            if section is not None:
+                comments[(section, m.group(1))] = pending
+            pending = []
+        elif not line.startswith("   "):
+            pending = []
+    return comments
+
+
+def _literal(value: Any, where: str, used: int = 0, indent: int = 0, width: int = 110) -> str:
+    """``value`` (as read from YAML) written as a Python literal: strings in double quotes; a list
+    or mapping that does not fit on the line (``used`` characters already taken) one item per
+    line."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, dict)):
+        inner = indent + 4
+        items = ([f"{_literal(k, where)}: {_literal(v, where, inner + len(_literal(k, where)) + 2, inner, width)}"
+                  for k, v in value.items()] if isinstance(value, dict)
+                 else [_literal(v, where, inner, inner, width) for v in value])
+        open_, close = "{}" if isinstance(value, dict) else "[]"
+        flat = open_ + ", ".join(items) + close
+        if used + len(flat) <= width and "\n" not in flat:
+            return flat
+        pad = " " * inner
+        return open_ + "\n" + "".join(f"{pad}{item},\n" for item in items) + " " * indent + close
+    raise ValueError(f"{where}: {value!r} ({type(value).__name__}) cannot be a notebook parameter; "
+                     "quote dates and times in YAML ('2020-01-03')")
+
+
+def render_parameters_cell(stage: Stage, declared: dict[str, Any], defaults: dict[str, dict],
+                           profile_text: str) -> str:
+    """The parameters cell a stage's notebook should hold: its paths (names kept, defaults as
+    :func:`lab_path` gives them) and the settings of its sections, with the values and comments
+    of ``default.yaml``."""
+    settings = setting_names(stage, defaults)
+    paths = [name for name in declared if name not in settings]
+    lines = ["# Paths. Run here, inputs are the tables of the last `make reports` (read only) and outputs",
+             f"# go to {LAB}/{DEFAULT_DYAD}/ (a scratch folder); make passes its own paths."]
+    lines += [f"{name} = {_literal(lab_path(name, declared[name]), name)}" for name in paths]
+    comments = _section_comments(profile_text)
+    for section in ("common", *stage.sections):
+        body = defaults.get(section) or {}
+        if not body:
+            continue
+        lines.append(f"# Settings: section `{section}` of {DEFAULT_PROFILE} (`make sync-params` copies it here).")
+        for key, value in body.items():
+            lines += [f"# {c}".rstrip() for c in comments.get((section, key), [])]
+            where = f"{DEFAULT_PROFILE}: section {section!r}, key {key!r}"
+            lines.append(f"{key} = {_literal(value, where, len(key) + 3)}")
+    return "\n".join(lines)
+
+
+def sync_parameters(root: str | Path | None = None, *, check: bool = False) -> list[str]:
+    """Rewrite every stage notebook's parameters cell from ``default.yaml`` (see
+    :func:`render_parameters_cell`).
+
+    Parameters
+    ----------
+    check : bool
+        Only report: leave the notebooks as they are.
+
+    Returns
+    -------
+    list of str
+        The notebooks whose cell differed (and, unless ``check``, was rewritten).
+
+    Raises
+    ------
+    ValueError
+        When a notebook declares a parameter that is neither a setting of its sections nor a
+        path make can fill: it belongs in ``default.yaml``.
+    """
+    root = _root(root)
+    profile_text = (root / DEFAULT_PROFILE).read_text(encoding="utf-8")
+    defaults = _load_yaml(root / DEFAULT_PROFILE) or {}
+    changed = []
+    for stage in read_stages(root):
+        declared = declared_parameters(stage.notebook, root)
+        for name, value in declared.items():
+            if name not in setting_names(stage, defaults):
+                try:
+                    make_path(name, value, report=DEFAULT_DYAD, profile=DEFAULT_PROFILE)
+                except ValueError as exc:
+                    raise ValueError(f"{stage.notebook}: {exc}; if it is a setting, add it to section "
+                                     f"'{stage.name}' of {DEFAULT_PROFILE}") from None
+        text = render_parameters_cell(stage, declared, defaults, profile_text)
+        path = root / stage.notebook
+        nb = _notebook_json(path)
+        cell = _parameters_cell(nb, stage.notebook)
+        if _source(cell) == text:
+            continue
+        changed.append(stage.notebook)
+        if not check:
+            lines = text.splitlines(keepends=True)
+            cell["source"] = lines
+            # the notebook's own JSON layout (nbformat's: one-space indent, keys as they were)
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return changed
+
+
+# --------------------------------------------------------------------------------------------
+# The graph make includes
+
+
+def _files_named(value: Any, root: Path) -> list[str]:
+    """Project files named by the strings in ``value`` (folders give every file under them)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for v in value.values():
+            found += _files_named(v, root)
+    elif isinstance(value, list):
+        for v in value:
+            found += _files_named(v, root)
+    elif isinstance(value, str) and "/" in value and "\n" not in value and len(value) < 500:
+        path = Path(value) if Path(value).is_absolute() else root / value
+        if path.is_file():
+            found.append(value)
+        elif path.is_dir():
+            found += sorted(f"{value.rstrip('/')}/{p.relative_to(path).as_posix()}" for p in path.rglob("*")
+                            if p.is_file() and "__pycache__" not in p.parts)
+    return found
+
+
+def _data_files(dyad: str, root: Path) -> list[str]:
+    files = []
+    for folder in ("data/raw", "data/external"):
+        base = root / folder / dyad
+        if base.is_dir():
+            files += [f"{folder}/{dyad}/{p.relative_to(base).as_posix()}" for p in base.rglob("*")
+                      if (p.is_file() or p.is_symlink()) and not _NOT_DATA.search(p.relative_to(base).as_posix())]
+    return sorted(files)
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return True
+
+
+def write_stage_parameters(settings: dict[str, dict], stages: list[Stage], profile: str, outdir: Path) -> dict[str, bool]:
+    """Write ``<outdir>/<section>.yaml`` for each section a stage reads: ``common`` merged with
+    the section, in the profile's order; a file is rewritten only when its content changes.
+
+    Returns
+    -------
+    dict
+        Section -> whether its file was (re)written.
+    """
+    import yaml
+
+    common = settings.get("common") or {}
+    written = {}
+    for section in dict.fromkeys(s for stage in stages for s in stage.sections):
+        merged = {**common, **(settings.get(section) or {})}
+        text = f"# generated from {profile} (sections common + {section}); edit that file\n"
+        text += yaml.safe_dump(merged, sort_keys=False, allow_unicode=True)  # the author's order
+        written[section] = _write_if_changed(outdir / f"{section}.yaml", text)
+    return written
+
+
+@dataclass(frozen=True)
+class Report:
+    """One profile and what it builds.
+
+    Attributes
+    ----------
+    name : str
+        The report: ``reports/<name>.html``, tables in ``data/processed/<name>/``.
+    profile, spec : str
+        Its profile and dyad spec (project-relative).
+    settings : dict
+        The profile's sections, checked by :func:`check_profile`.
+    skipped : str or None
+        Why it is not built (its data are not here), else None.
+    """
+
+    name: str
+    profile: str
+    spec: str
+    settings: dict
+    skipped: str | None = None
+
+
+def plan_reports(root: str | Path | None = None, stages: list[Stage] | None = None) -> list[Report]:
+    """Every profile in ``notebooks/params/``, checked, with the reason it is skipped if it is.
+
+    A profile is built when its dyad spec exists and at least one of the spec's sources is
+    present (user downloads under ``data/external/`` may be absent); otherwise it is skipped
+    and the reason names the missing files and the spec's ``obtain`` text.
+
+    Raises
+    ------
+    ValueError
+        For a profile with an unknown section or key (:func:`check_profile`), a profile without
+        a dyad spec, or two profiles for one report.
+    """
+    root = _root(root)
+    stages = stages or read_stages(root)
+    defaults = _load_yaml(root / DEFAULT_PROFILE) or {}
+    declared = {s.name: declared_parameters(s.notebook, root) for s in stages}
+    out = []
+    for profile_path in sorted((root / "notebooks" / "params").glob("*.yaml")):
+        profile = profile_path.relative_to(root).as_posix()
+        name = report_of_profile(profile)
+        profile_of_report(name, root)  # refuses two profiles for one report
+        settings = check_profile(profile, stages, declared, defaults, root)
+        spec_file = f"dyads/{dyad_of_report(name)}.yaml"
+        if not (root / spec_file).is_file():
+            raise ValueError(f"{profile}: builds reports/{name}.html from {spec_file}, which does not exist")
+        sources = (_load_yaml(root / spec_file) or {}).get("sources") or []
+        present = [s for s in sources if isinstance(s, dict) and "path" in s and (root / str(s["path"])).exists()]
+        skipped = None
+        if sources and not present:
+            missing = ", ".join(str(s.get("path")) for s in sources if isinstance(s, dict))
+            skipped = f"its data are not here ({missing}; {spec_file} and data/external/README.md say how to get them)"
+        out.append(Report(name, profile, spec_file, settings, skipped))
+    return out
+
+
+def write_graph(out: str | Path = f"{PROCESSED}/graph.mk", root: str | Path | None = None) -> tuple[list[Report], bool]:
+    """Write the make include file and each built report's parameter files (see the module
+    notes); return the reports (:func:`plan_reports`) and whether the include file changed."""
+    root = _root(root)
+    stages = read_stages(root)
+    defaults = _load_yaml(root / DEFAULT_PROFILE) or {}
+    declared = {s.name: declared_parameters(s.notebook, root) for s in stages}
+    reports = plan_reports(root, stages)
+    lines = [
+        "# Generated by `python -m analysis.build graph` on every make run, from the Makefile's stage",
+        "# rules, the notebooks, notebooks/params/*.yaml and dyads/*.yaml. Do not edit.",
+        f"STAGES := {' '.join(s.name for s in stages)}",
+    ]
+    tables = {}
+    for stage in stages:
+        settings = setting_names(stage, defaults)
+        tables[stage.name] = [PurePosixPath(v).name for k, v in declared[stage.name].items()
+                              if k.endswith("_out") and k not in settings]
+        lines.append(f"{stage.name}_OUT := {' '.join(f'{PROCESSED}/%/{t}' for t in tables[stage.name])}")
+        lines.append(f"{stage.name}_CODE := {' '.join(code_dependencies(stage.notebook, root))} $(STAMP)")
+    built = [r for r in reports if r.skipped is None]
+    lines.append(f"REPORT_NAMES := {' '.join(r.name for r in built)}")
+    lines.append(f"SKIPPED := {' '.join(r.name for r in reports if r.skipped)}")
+    for report in built:
+        write_stage_parameters(report.settings, stages, report.profile, root / PROCESSED / report.name / "params")
+        dyad = dyad_of_report(report.name)
+        spec_inputs = {report.spec, *_files_named(_load_yaml(root / report.spec), root), *_data_files(dyad, root)}
+        lines.append(f"# report {report.name}: profile {report.profile}, dyad {report.spec}")
+        for stage in stages:
+            params = declared[stage.name]
+            targets = [t.replace("%", report.name) for t in stage.targets if not _STAGE_TARGET.match(t)]
+            targets += [f"{PROCESSED}/{report.name}/{t}" for t in tables[stage.name]]
+            inputs = set(spec_inputs) if "dyad_spec" in params else set()
+            if "profile" in params:
+                inputs.add(report.profile)
+            for section in stage.sections:
+                inputs.update(_files_named({**report.settings.get("common", {}), **report.settings.get(section, {})}, root))
+            if inputs and targets:
+                lines.append(f"{' '.join(targets)}: {' '.join(_escape(i) for i in sorted(inputs))}")
+    changed = _write_if_changed(root / out, "\n".join(lines) + "\n")
+    return reports, changed
+
+
+def _escape(path: str) -> str:
+    """A path as a make prerequisite (spaces, colons and ``%`` cannot be left bare)."""
+    if re.search(r"[\s:#%$]", path):
+        raise ValueError(f"{path!r}: make cannot take a path with spaces, ':', '#', '%' or '$'; rename the file")
+    return path
