@@ -108,14 +108,9 @@ def write_index(reports_dir: str | Path) -> Path:
 
 def _summary(reports_dir: Path, before: float | None) -> str:
     """The build's closing line: the reports made in this run (newer than the previous index)."""
-    from analysis.stages import plan_reports
-
     pages = sorted(p for p in reports_dir.glob("*.html") if p.name != "index.html")
     made = [p.as_posix() for p in pages if before is None or p.stat().st_mtime > before]
-    skipped = [f"{r.name} ({r.skipped})" for r in plan_reports() if r.skipped]
-    line = (f"Built {len(made)} report(s): {', '.join(made)}" if made else "No report rebuilt") + \
-        f"; open {(reports_dir / 'index.html').as_posix()}"
-    return line + (f". Not built: {'; '.join(skipped)}" if skipped else "")
+    return (f"Built {', '.join(made)}" if made else "No report rebuilt") + f"; open {(reports_dir / 'index.html').as_posix()}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,6 +102,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from analysis.simulate import hawkes as simulate_hawkes
+from analysis.warnings import ExplosiveFitWarning, FewEventsWarning, HawkesConvergenceWarning  # re-exported
 
 __all__ = [
     "kernel_values",
@@ -129,18 +130,6 @@ MIN_EVENTS = 50
 
 _LOG_BOUNDS = (-30.0, 12.0)  # log-parameter bounds: 1e-13 .. 1.6e5
 _DISCRETE_MAX_BETA = 30.0  # exp(beta) - 1 stays finite and meaningful
-
-
-class FewEventsWarning(UserWarning):
-    """A side has too few events for the seven parameters to be estimated reliably."""
-
-
-class HawkesConvergenceWarning(UserWarning):
-    """The optimiser stopped before meeting its convergence criterion."""
-
-
-class ExplosiveFitWarning(UserWarning):
-    """The fitted branching ratio is 1 or more: the fitted process is not stationary."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ __all__ = [
     "read_stages",
     "render_parameters_cell",
     "report_of_profile",
+    "section_settings",
     "sync_parameters",
     "plan_reports",
     "write_graph",
@@ -309,6 +310,21 @@ def profile_of_report(report: str, root: str | Path | None = None) -> str:
     if not (root / own).is_file():
         raise ValueError(f"no profile for report '{report}': {own} does not exist")
     return own
+
+
+def section_settings(profile: str | Path, section: str, root: str | Path | None = None) -> dict[str, Any]:
+    """The settings a stage ran with under ``profile``: ``default.yaml``'s ``common`` and
+    ``section``, then the profile's, later keys winning (as the notebook's defaults, then the
+    parameters make passes).
+
+    A report reads another stage's settings through this (e.g. the timing stage's ``alpha``,
+    the level of the Kaplan-Meier bands it draws) rather than repeating them in its own section.
+    """
+    root = _root(root)
+    defaults = _load_yaml(root / DEFAULT_PROFILE) or {}
+    own = _load_yaml(root / profile) or {}
+    return {**(defaults.get("common") or {}), **(defaults.get(section) or {}),
+            **(own.get("common") or {}), **(own.get(section) or {})}
 
 
 def setting_names(stage: Stage, defaults: dict[str, dict]) -> set[str]:

@@ -22,6 +22,7 @@ from analysis.stages import (
     lab_path,
     make_path,
     read_stages,
+    section_settings,
     setting_names,
     sync_parameters,
     write_graph,
@@ -285,3 +286,12 @@ def test_index_links_every_report(tmp_path):
     index = write_index(tmp_path).read_text()
     assert index.index('href="a-dyad--w14.html"') < index.index('href="b-dyad.html"')
     assert "B report" in index and "index.html" not in index.split("<ul>")[1]
+
+
+def test_section_settings_layer_the_profile_on_default_yaml(tmp_path):
+    (tmp_path / "notebooks" / "params").mkdir(parents=True)
+    (tmp_path / "notebooks" / "params" / "default.yaml").write_text("common: {}\ntiming: {alpha: 0.05, flags: {}}\n")
+    (tmp_path / "notebooks" / "params" / "x.yaml").write_text("timing: {alpha: 0.1}\n")
+    # the report of profile x reads the timing stage's alpha as that stage ran: 0.1 from x, flags from default.yaml
+    assert section_settings("notebooks/params/x.yaml", "timing", tmp_path) == {"alpha": 0.1, "flags": {}}
+    assert section_settings("notebooks/params/default.yaml", "timing", tmp_path)["alpha"] == 0.05

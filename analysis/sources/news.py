@@ -693,16 +693,14 @@ def side_patterns(spec) -> list[tuple[str, re.Pattern]]:
     pattern, with sides grouped as the spec says (``group_with``)."""
     out = []
     for key, side in spec.sides.items():
-        analysed = side.group_with or key
         for pattern in side.actors:
-            out.append((analysed, re.compile(pattern, re.IGNORECASE)))
+            out.append((spec.analysed_side(key), re.compile(pattern, re.IGNORECASE)))
     aliases = ((spec.raw.get("news") or {}).get("aliases") or {})
     for key, patterns in aliases.items():
         if key not in spec.sides:
             raise ValueError(f"{spec.path}: news.aliases names side {key!r}, which the spec does not have")
-        analysed = spec.sides[key].group_with or key
         for pattern in [patterns] if isinstance(patterns, str) else patterns:
-            out.append((analysed, re.compile(pattern, re.IGNORECASE)))
+            out.append((spec.analysed_side(key), re.compile(pattern, re.IGNORECASE)))
     return out
 
 
@@ -1040,7 +1038,7 @@ class _Reader:
 
     def __init__(self, article: Article, spec, gazetteer: Gazetteer, patterns):
         self.article, self.spec, self.gazetteer, self.patterns = article, spec, gazetteer, patterns
-        self.side_keys = [k for k, s in spec.sides.items() if s.group_with is None]
+        self.side_keys = spec.side_keys
 
     def mentions(self) -> list[Mention]:
         article = self.article
