@@ -295,3 +295,35 @@ def test_section_settings_layer_the_profile_on_default_yaml(tmp_path):
     # the report of profile x reads the timing stage's alpha as that stage ran: 0.1 from x, flags from default.yaml
     assert section_settings("notebooks/params/x.yaml", "timing", tmp_path) == {"alpha": 0.1, "flags": {}}
     assert section_settings("notebooks/params/default.yaml", "timing", tmp_path)["alpha"] == 0.05
+
+
+def test_no_import_cycle_in_the_package():
+    """Module-level imports between analysis/ modules form no cycle (a lazy import inside a
+    function is how a module may use one that imports it)."""
+    import ast as _ast
+
+    graph = {}
+    for path in sorted((ROOT / "analysis").rglob("*.py")):
+        rel = path.relative_to(ROOT).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        deps = set()
+        for node in _ast.parse(path.read_text()).body:  # top level only
+            if isinstance(node, _ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("analysis"):
+                deps.add(node.module)
+            elif isinstance(node, _ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("analysis"))
+        graph[name] = deps
+    state = {}
+
+    def visit(name, trail):
+        if state.get(name) == "done" or name not in graph:
+            return
+        assert state.get(name) != "open", f"import cycle: {' -> '.join([*trail, name])}"
+        state[name] = "open"
+        for dep in sorted(graph[name]):
+            visit(dep, [*trail, name])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert "analysis.newsreview" in graph["analysis.sources.news"]  # the loader reviews at import time now
