@@ -110,7 +110,8 @@ def _summary(reports_dir: Path, before: float | None) -> str:
     """The build's closing line: the reports made in this run (newer than the previous index)."""
     pages = sorted(p for p in reports_dir.glob("*.html") if p.name != "index.html")
     made = [p.as_posix() for p in pages if before is None or p.stat().st_mtime > before]
-    return (f"Built {', '.join(made)}" if made else "No report rebuilt") + f"; open {(reports_dir / 'index.html').as_posix()}"
+    index = (reports_dir / "index.html").as_posix()
+    return (f"Built {', '.join(made)}" if made else "No report rebuilt") + f"; open {index}"
 
 
 def main(argv: list[str] | None = None) -> int:

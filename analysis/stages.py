@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -47,13 +48,13 @@ __all__ = [
     "declared_parameters",
     "lab_path",
     "make_path",
+    "plan_reports",
     "profile_of_report",
     "read_stages",
     "render_parameters_cell",
     "report_of_profile",
     "section_settings",
     "sync_parameters",
-    "plan_reports",
     "write_graph",
 ]
 
@@ -153,10 +154,12 @@ def read_stages(root: str | Path | None = None) -> list[Stage]:
         where = f"{makefile.name}:{number}"
         names = [m.group(1) for t in targets.split() if (m := _STAGE_TARGET.match(t))]
         if len(names) != 1:
-            raise ValueError(f"{where}: a stage rule's targets must include one $(<stage>_OUT), got {targets.strip()!r}")
+            raise ValueError(f"{where}: a stage rule's targets must include one $(<stage>_OUT), "
+                             f"got {targets.strip()!r}")
         sections = tuple(m.group(1) for w in words if (m := _PARAMS_FILE.match(w)))
         if not sections or sections[0] != names[0]:
-            raise ValueError(f"{where}: stage '{names[0]}' must list $(P)/params/{names[0]}.yaml as its first parameter file")
+            raise ValueError(f"{where}: stage '{names[0]}' must list $(P)/params/{names[0]}.yaml "
+                             "as its first parameter file")
         stage = Stage(names[0], words[0], sections, tuple(targets.split()), number)
         for other in stages:
             if other.name == stage.name or other.notebook == stage.notebook:
@@ -277,11 +280,16 @@ def code_dependencies(notebook: str | Path, root: str | Path | None = None) -> l
         if path in seen:
             continue
         seen.add(path)
-        is_package = path.name == "__init__.py"
-        for sub in _imports(path.read_text(encoding="utf-8"), name, is_package):
+        for sub in _module_imports(path, name, path.stat().st_mtime_ns):
             if (f := _module_file(sub, root)) is not None and f not in seen:
                 todo.append((f, sub))
     return sorted(p.relative_to(root).as_posix() for p in seen)
+
+
+@functools.cache
+def _module_imports(path: Path, name: str, mtime_ns: int) -> frozenset[str]:
+    """:func:`_imports` of one module file, parsed once per version (``mtime_ns``) of the file."""
+    return frozenset(_imports(path.read_text(encoding="utf-8"), name, path.name == "__init__.py"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,7 +610,8 @@ def _write_if_changed(path: Path, text: str) -> bool:
     return True
 
 
-def write_stage_parameters(settings: dict[str, dict], stages: list[Stage], profile: str, outdir: Path) -> dict[str, bool]:
+def write_stage_parameters(settings: dict[str, dict], stages: list[Stage], profile: str,
+                           outdir: Path) -> dict[str, bool]:
     """Write ``<outdir>/<section>.yaml`` for each section a stage reads: ``common`` merged with
     the section, in the profile's order; a file is rewritten only when its content changes.
 
@@ -718,7 +727,8 @@ def write_graph(out: str | Path = f"{PROCESSED}/graph.mk", root: str | Path | No
             if "profile" in params:
                 inputs.add(report.profile)
             for section in stage.sections:
-                inputs.update(_files_named({**report.settings.get("common", {}), **report.settings.get(section, {})}, root))
+                values = {**report.settings.get("common", {}), **report.settings.get(section, {})}
+                inputs.update(_files_named(values, root))
             if inputs and targets:
                 lines.append(f"{' '.join(targets)}: {' '.join(_escape(i) for i in sorted(inputs))}")
     changed = _write_if_changed(root / out, "\n".join(lines) + "\n")

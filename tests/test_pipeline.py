@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 
 import pandas as pd
 import pytest
@@ -40,7 +39,8 @@ def _copy_project(dest):
     """Copy the project's sources, keeping modification times, and share its .venv."""
     for folder, dirs, files in os.walk(ROOT):
         rel = os.path.relpath(folder, ROOT)
-        dirs[:] = [d for d in dirs if os.path.normpath(os.path.join(rel, d)) not in SKIP and d not in SKIP and not d.endswith(".egg-info")]
+        dirs[:] = [d for d in dirs if os.path.normpath(os.path.join(rel, d)) not in SKIP and d not in SKIP
+                   and not d.endswith(".egg-info")]
         os.makedirs(dest / rel, exist_ok=True)
         for name in files:
             shutil.copy2(os.path.join(folder, name), dest / rel / name)
@@ -108,13 +108,14 @@ def test_make_reports_builds_every_stage_quietly(project):
         assert heading in coverage
 
     news = (project / "reports" / "us-iran-proxies--news.html").read_text()
-    for heading in ("Candidates", "The evidence behind each field", "Precision and recall", "Review", "One event, several reports"):
+    for heading in ("Candidates", "The evidence behind each field", "Precision and recall", "Review",
+                    "One event, several reports"):
         assert heading in news
     assert "seed reports: ../shared/seeds is not here; skipped" in news  # the copy has no ../shared
 
     folder = project / "data" / "processed" / "us-iran-proxies"
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in ("news_candidates", "news_merged", "load_counts",
-                                                                              "events", "excluded", "cycles", "permutation_null")}
+    names = ("news_candidates", "news_merged", "load_counts", "events", "excluded", "cycles", "permutation_null")
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
     # the hand-made articles: every candidate reviewed; the three reports of the 8 Dec 2023
     # embassy attack (3, 14 and about 7 projectiles) merge with the curated row and keep each count
     assert set(tables["news_candidates"]["article_id"]) >= {"h01-green-zone-rockets.md", "h18-embassy-mortar-rounds.md"}
@@ -129,18 +130,16 @@ def test_make_reports_builds_every_stage_quietly(project):
     assert len(tables["events"]) + len(tables["excluded"]) == counts["accepted"]
     # one cycles row per sided event
     assert len(tables["cycles"]) == tables["events"]["side"].notna().sum()
-    assert tables["permutation_null"].groupby(["direction", "statistic"]).size().eq(CHEAP["cycles"]["n_permutations"]).all()  # the test profile ran
+    draws = tables["permutation_null"].groupby(["direction", "statistic"]).size()
+    assert draws.eq(CHEAP["cycles"]["n_permutations"]).all()  # the test profile ran
 
 
 def test_second_build_does_nothing(project):
     assert _make(project, "-q", "reports", check=False).returncode == 0  # make agrees that everything is up to date
     dry = _make(project, "-n", "reports").stdout
     assert "analysis.build run" not in dry
-    start = time.perf_counter()
-    output = _make(project, "reports").stdout
-    elapsed = time.perf_counter() - start
+    output = _make(project, "reports").stdout  # how long it takes: benchmarks/bench_build.py
     assert "Nothing to be done" in output and _stages(output) == []
-    assert elapsed < 3.0
 
 
 def test_editing_plots_reruns_only_the_stages_importing_it(project):
@@ -208,10 +207,12 @@ def test_a_lab_run_then_make_equals_a_clean_build(project):
     before = _digests(project)
     pages = {p.name: p.read_bytes() for p in (project / "reports").glob("*.html")}
     lab = subprocess.run([str(project / ".venv" / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                          "--ExecutePreprocessor.kernel_name=escalation", "--output-dir", str(project / "data" / "interim"),
+                          "--ExecutePreprocessor.kernel_name=escalation",
+                          "--output-dir", str(project / "data" / "interim"),
                           "notebooks/20-build-cycles.ipynb"], cwd=project, capture_output=True, text=True)
     assert lab.returncode == 0, lab.stderr[-3000:]
-    assert (project / "data" / "interim" / "lab" / "us-iran-proxies" / "cycles.parquet").is_file()  # the lab's own tables
+    # the lab's own tables
+    assert (project / "data" / "interim" / "lab" / "us-iran-proxies" / "cycles.parquet").is_file()
     assert _stages(_make(project, "-j2", "reports").stdout) == []
     assert _digests(project) == before
     _make(project, "clean")
@@ -228,6 +229,7 @@ def test_a_lab_run_then_make_equals_a_clean_build(project):
 
 def _first_difference(before: bytes, after: bytes, context: int = 3) -> str:
     """The changed lines of two builds of a page (a unified diff, cut short), not pytest's byte dump."""
-    diff = difflib.unified_diff(before.decode(errors="replace").splitlines(), after.decode(errors="replace").splitlines(),
+    diff = difflib.unified_diff(before.decode(errors="replace").splitlines(),
+                                after.decode(errors="replace").splitlines(),
                                 "first build", "clean rebuild", n=context, lineterm="")
     return "\n".join(line[:300] for line in itertools.islice(diff, 80))
