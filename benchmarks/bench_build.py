@@ -29,7 +29,8 @@ SKIP = {".venv", ".git", "data/processed", "data/external", "data/interim", "rep
         ".ruff_cache"}
 EMPTY = {"cells": [{"cell_type": "code", "execution_count": None, "id": "empty", "metadata": {}, "outputs": [],
                     "source": ""}],
-         "metadata": {"kernelspec": {"name": "escalation", "display_name": "Python (escalation)", "language": "python"}},
+         "metadata": {"kernelspec": {"name": "escalation", "display_name": "Python (escalation)",
+                                     "language": "python"}},
          "nbformat": 4, "nbformat_minor": 5}
 
 
