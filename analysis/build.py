@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_main(args.report, args.prerequisites, html=args.html)
     try:
         if args.command == "graph":
-            from analysis.stages import write_graph
+            from analysis.makegraph import write_graph
 
             reports, changed = write_graph(args.graph)
             if not changed:  # make reads the graph again after it changes: say it once, on the last read
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                     if report.skipped:
                         print(f"not building reports/{report.name}.html: {report.skipped}")
         elif args.command == "sync-params":
-            from analysis.stages import sync_parameters
+            from analysis.makegraph import sync_parameters
 
             changed = sync_parameters(check=args.check)
             verb = "differ from notebooks/params/default.yaml" if args.check else "rewritten"

@@ -1,5 +1,9 @@
 """Reaction functions and vector autoregressions on the daily dyad panel.
 
+(One module of about 700 lines on purpose: both models are the two halves of Jaeger & Paserman's
+analysis, read the panel through the same lag windows and series helpers, and share their
+warnings; a third of the lines are the docstrings stating the estimators and their references.)
+
 Both models read the panel of :func:`analysis.panel.daily_panel` (rows keyed by ``date`` and
 ``side``, one row per day and side, zero-filled) and ask whether one side's violence follows the
 other's, in the manner of Jaeger & Paserman (2008), "The Cycle of Violence? An Empirical Analysis

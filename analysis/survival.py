@@ -1,6 +1,10 @@
 """Time to retaliation as survival data: Kaplan-Meier curves, Cox regression, and a check of
 proportional hazards.
 
+(One module of about 800 lines on purpose: the three estimators read the cycles table the same
+way, with the same censoring, groups and warnings, and a reader checks them against each other
+and against R and Stata; more than a third of the lines are the docstrings stating the formulas.)
+
 Each row of the cycles table (:func:`analysis.cycles.build_cycles`) is one trigger waiting for a
 response from the other side. ``interval_days`` is the wait: the days to the response, or the
 follow-up time when ``censored`` (no response within the window, or the data end first). The

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from analysis.build import scrub_run, write_index
+from analysis.makegraph import _literal, sync_parameters, write_graph, write_stage_parameters
 from analysis.stages import (
     DEFAULT_PROFILE,
     LAB,
-    _literal,
     check_profile,
     code_dependencies,
     declared_parameters,
@@ -24,9 +24,6 @@ from analysis.stages import (
     read_stages,
     section_settings,
     setting_names,
-    sync_parameters,
-    write_graph,
-    write_stage_parameters,
 )
 from tests.conftest import ROOT
 
