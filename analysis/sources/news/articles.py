@@ -77,7 +77,8 @@ def _parse_date(value: Any) -> pd.Timestamp | None:
 
 _DATELINE = re.compile(
     r"^\s*(?:(?:Published|Posted|Updated)(?:\s+on)?:?\s+)?(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?"
-    r"(?:" + r"(?P<mdy>[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4})|(?P<dmy>\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+\d{4})|(?P<iso>\d{4}-\d{2}-\d{2})"
+    r"(?:" + r"(?P<mdy>[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4})|(?P<dmy>\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+\d{4})"
+    r"|(?P<iso>\d{4}-\d{2}-\d{2})"
     r")\s*$"
 )
 

@@ -74,7 +74,8 @@ def _attacker(mention: Mention, gazetteer: Gazetteer, side_keys: list[str]) -> t
     for h in mention.of("location"):
         held = str(gazetteer.places.at[h.value, "held_by"] or "")
         if held:
-            targets.append(Hit("side", held, h.start, h.end, f"{h.value} is held by {held}", {"role": "target", "actor": None, "how": None}))
+            targets.append(Hit("side", held, h.start, h.end, f"{h.value} is held by {held}",
+                               {"role": "target", "actor": None, "how": None}))
     target_sides = {h.value for h in targets}
     if len(target_sides) == 1 and len(side_keys) == 2:
         (target,) = target_sides
@@ -94,14 +95,13 @@ def _compatible(draft: Draft, mention: Mention, date: DateValue | None, kind: Hi
         strong = kind if kind.extra["strong"] else have["kind"]
         if strong.value not in {"airstrike", "drone_strike", "missile"}:
             return False
-    if date is not None and date.date is not None and draft.date is not None and draft.date.date is not None:
-        if not _dates_overlap(draft.date, date):
-            return False
+    dated = date is not None and date.date is not None and draft.date is not None and draft.date.date is not None
+    if dated and not _dates_overlap(draft.date, date):
+        return False
     if attacker is not None and "side" in have and attacker.value != have["side"].value:
         return False
-    if location is not None and "location" in have and not gazetteer.nested(location.value, have["location"].value):
-        return False
-    return True
+    # a place compatible with the event's: one of the two lies within the other
+    return location is None or "location" not in have or gazetteer.nested(location.value, have["location"].value)
 
 
 def _period(value: DateValue) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -135,10 +135,12 @@ def _mention_date(mention: Mention, anchor: Draft | None) -> tuple[DateValue | N
             if anchor is not None and anchor.date is not None and anchor.date.date is not None:
                 base = anchor.date
                 date = base.date + pd.Timedelta(days=value.anchor_days)
-                value = DateValue(date, base.precision, f"'{value.how}': {value.anchor_days:+d} days from event {anchor.number} ({base.date.date()})")
+                value = DateValue(date, base.precision, f"'{value.how}': {value.anchor_days:+d} days from event "
+                                                        f"{anchor.number} ({base.date.date()})")
                 h = Hit("date", value, h.start, h.end, value.how, h.extra)
             else:
-                value = DateValue(None, None, value.how, reason=f"'{value.how}' refers to an event whose date is not known")
+                value = DateValue(None, None, value.how,
+                                  reason=f"'{value.how}' refers to an event whose date is not known")
                 h = Hit("date", value, h.start, h.end, value.reason, h.extra)
         if value.date is None:
             unresolved = unresolved or h
@@ -230,7 +232,8 @@ class _Reader:
         attacker, _ = _attacker(mention, self.gazetteer, self.side_keys)
         location = _most_specific(mention.of("location"), self.gazetteer)
         # without a weapon, a place and a date of its own (not "hours later") make an event
-        starts = kind is not None or (date_hit is not None and date_hit.extra["pattern"] != "anchor" and location is not None)
+        starts = kind is not None or (date_hit is not None and date_hit.extra["pattern"] != "anchor"
+                                      and location is not None)
         if starts:
             for draft in reversed(drafts):
                 if _compatible(draft, mention, date, kind, attacker, location, self.gazetteer):
@@ -242,7 +245,8 @@ class _Reader:
                 drafts.append(draft)
                 self._join(draft, mention, date, date_hit, unresolved, kind, attacker, location, refine=True)
                 mention.status = f"started event {draft.number}"
-                near = last is not None and last.event is not None and mention.sentence.number - last.sentence.number <= 2
+                near = (last is not None and last.event is not None
+                        and mention.sentence.number - last.sentence.number <= 2)
                 if date is None and unresolved is None and near and drafts[last.event - 1].date is not None:
                     previous = drafts[last.event - 1]
                     draft.date, draft.chosen["date"] = previous.date, previous.chosen["date"]
@@ -256,7 +260,8 @@ class _Reader:
             return last
         return mention
 
-    def _join(self, draft: Draft, mention: Mention, date, date_hit, unresolved, kind, attacker, location, *, refine: bool):
+    def _join(self, draft: Draft, mention: Mention, date, date_hit, unresolved, kind, attacker, location, *,
+              refine: bool):
         mention.event = draft.number
         draft.mentions.append(mention)
         have = draft.chosen
@@ -267,7 +272,8 @@ class _Reader:
             if name not in have or (refine and better):
                 have[name] = hit
             elif have[name].value != hit.value and not refine:
-                draft.notes.append(f"sentence {mention.sentence.number + 1}: {name} {hit.value!r} differs from the event's; kept {have[name].value!r}")
+                draft.notes.append(f"sentence {mention.sentence.number + 1}: {name} {hit.value!r} differs from the "
+                                   f"event's; kept {have[name].value!r}")
 
         # date: the most precise resolved date wins; conflicts from referring sentences are noted
         if date is not None:
@@ -275,15 +281,19 @@ class _Reader:
                                       and _dates_overlap(draft.date, date)):
                 draft.date, have["date"] = date, date_hit
             elif not _dates_overlap(draft.date, date):
-                draft.notes.append(f"sentence {mention.sentence.number + 1}: date {date.date.date()} differs from the event's; kept {draft.date.date.date()}")
+                draft.notes.append(f"sentence {mention.sentence.number + 1}: date {date.date.date()} differs from the "
+                                   f"event's; kept {draft.date.date.date()}")
         elif unresolved is not None and draft.unresolved is None:
             draft.unresolved = unresolved
-        take("kind", kind, better=kind is not None and kind.extra["strong"] and not have.get("kind", kind).extra["strong"])
+        take("kind", kind,
+             better=kind is not None and kind.extra["strong"] and not have.get("kind", kind).extra["strong"])
         if attacker is not None:
             current = have.get("side")
-            better = current is not None and current.extra["role"] == "inferred" and attacker.extra["role"] != "inferred"
+            better = (current is not None and current.extra["role"] == "inferred"
+                      and attacker.extra["role"] != "inferred")
             if current is not None and current.value != attacker.value:
-                draft.notes.append(f"sentence {mention.sentence.number + 1}: attacker {attacker.value!r} differs from the event's {current.value!r}")
+                draft.notes.append(f"sentence {mention.sentence.number + 1}: attacker {attacker.value!r} differs from "
+                                   f"the event's {current.value!r}")
                 if attacker.extra["role"] == "agent" and current.extra["role"] == "agent":
                     draft.notes.append("both sides named as attackers")
             elif current is None or better:
@@ -294,7 +304,8 @@ class _Reader:
                                    and self.gazetteer.rank(location.value) < self.gazetteer.rank(current.value)):
                 have["location"] = location
             elif not self.gazetteer.nested(location.value, current.value):
-                draft.notes.append(f"sentence {mention.sentence.number + 1}: place {location.value!r} differs from the event's {current.value!r}")
+                draft.notes.append(f"sentence {mention.sentence.number + 1}: place {location.value!r} differs from "
+                                   f"the event's {current.value!r}")
         for name in ("fatalities", "injuries"):
             hits = mention.of(name)
             if hits:
@@ -438,10 +449,9 @@ def _candidate_row(article: Article, draft: Draft, gazetteer: Gazetteer) -> dict
         sentence = _sentence_of(draft, hit)
         row[f"{name}_evidence"] = sentence.text
         row[f"{name}_span"] = f"{hit.start}-{hit.end}"
-    if date is None or date.date is None:
-        if draft.unresolved is not None:
-            row["date_evidence"] = _sentence_of(draft, draft.unresolved).text
-            row["date_span"] = f"{draft.unresolved.start}-{draft.unresolved.end}"
+    if (date is None or date.date is None) and draft.unresolved is not None:
+        row["date_evidence"] = _sentence_of(draft, draft.unresolved).text
+        row["date_span"] = f"{draft.unresolved.start}-{draft.unresolved.end}"
     return row
 
 
@@ -577,13 +587,16 @@ def extract_news(
         candidates[col] = pd.to_numeric(candidates[col]).astype("Float64")
     for col in ("date", "time_utc", "published"):
         candidates[col] = pd.to_datetime(candidates[col])
-    text_cols = [c for c in candidates.columns if c not in {*_INT_COLUMNS, "latitude", "longitude", "confidence", "date", "time_utc", "published"}]
+    not_text = {*_INT_COLUMNS, "latitude", "longitude", "confidence", "date", "time_utc", "published"}
+    text_cols = [c for c in candidates.columns if c not in not_text]
     candidates[text_cols] = candidates[text_cols].astype("string")
     articles = pd.DataFrame(article_rows, columns=["article_id", "path", "published", "published_from", "url", "outlet",
                                                    "title", "characters", "furniture_chars", "mentions", "candidates"])
     articles["published"] = pd.to_datetime(articles["published"])
-    mentions = pd.DataFrame(mention_rows, columns=["article_id", "sentence", "start", "end", "text", "found", "status", "candidate_id"])
-    evidence = pd.DataFrame(evidence_rows, columns=["candidate_id", "field", "value", "start", "end", "text", "rule", "sentence", "chosen"])
+    mentions = pd.DataFrame(mention_rows, columns=["article_id", "sentence", "start", "end", "text", "found", "status",
+                                                   "candidate_id"])
+    evidence = pd.DataFrame(evidence_rows, columns=["candidate_id", "field", "value", "start", "end", "text", "rule",
+                                                    "sentence", "chosen"])
     return NewsExtraction(articles, mentions, candidates, evidence)
 
 

@@ -7,7 +7,8 @@ date
     (the latest such day not after the publication date); a weekday ("on Tuesday", "early
     Friday", "This Friday": the latest such day on or before publication; "last Tuesday": the one
     before that); "yesterday" and "last night" (the day before publication);
-    "today" and "overnight" (the night that ends on the publication day); "N days ago"; "last week" (week precision, dated to its Thursday); "In January",
+    "today" and "overnight" (the night that ends on the publication day); "N days ago"; "last week"
+    (week precision, dated to its Thursday); "In January",
     "mid-October", "last month" (month precision, dated to the 15th); "hours before", "hours
     later", "the same day", "the next day" (relative to the event of the previous mention).
     Vague phrases ("a few days after", "recently") are unresolved. Dates right after "said",
@@ -70,7 +71,8 @@ _NUMBER_WORDS = {
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "a dozen": 12, "dozen": 12,
 }
-_NUM = r"(?:\d+|a single|a dozen|" + "|".join(sorted((w for w in _NUMBER_WORDS if " " not in w), key=len, reverse=True)) + r")"
+_NUM = (r"(?:\d+|a single|a dozen|"
+        + "|".join(sorted((w for w in _NUMBER_WORDS if " " not in w), key=len, reverse=True)) + r")")
 _QUAL = r"(?:at least|more than|over|about|around|approximately|roughly|nearly|almost|some|up to|as many as)"
 _PERSON = (
     r"(?:people|persons?|civilians?|soldiers?|troops|service\s*members?|servicemen|personnel|contractors?|"
@@ -167,13 +169,16 @@ def _first_non_overlapping(matches: Iterable[tuple[int, int, Any]]) -> list[tupl
 
 _KIND_PATTERNS: tuple[tuple[str, str, bool], ...] = (
     ("drone_strike", r"\b(?:drone|UAV)[- ]strikes?\b", True),
-    ("airstrike", r"\bair[- ]?strikes?\b|\bair[- ]?raids?\b|\bwarplanes?\b|\bbombing\s+raids?\b|\bprecision\s+strikes?\b", True),
+    ("airstrike", r"\bair[- ]?strikes?\b|\bair[- ]?raids?\b|\bwarplanes?\b|\bbombing\s+raids?\b"
+                  r"|\bprecision\s+strikes?\b", True),
     ("missile", r"\b(?:ballistic\s+|cruise\s+)?missiles?\b", True),
     ("rocket", r"\bKatyushas?\b|\brockets?\b", True),
     ("mortar", r"\bmortars?\b(?:\s+(?:shells?|rounds?|bombs?))?", True),
-    ("drone", r"\b(?:one-way\s+(?:attack\s+)?|armed\s+|explosive-laden\s+|suicide\s+|kamikaze\s+|attack\s+)?(?:drones?|UAVs?)\b", True),
+    ("drone", r"\b(?:one-way\s+(?:attack\s+)?|armed\s+|explosive-laden\s+|suicide\s+|kamikaze\s+|attack\s+)?"
+              r"(?:drones?|UAVs?)\b", True),
     ("ied", r"\broadside\s+bombs?\b|\bIEDs?\b|\bimprovised\s+explosive\s+devices?\b", True),
-    ("shooting", r"\bshot\s+(?:dead|and\s+killed)\b|\bopened\s+fire\b|\bshooting\s+attack\b|\bgunmen\b|\bgunfire\b", True),
+    ("shooting", r"\bshot\s+(?:dead|and\s+killed)\b|\bopened\s+fire\b|\bshooting\s+attack\b|\bgunmen\b"
+                 r"|\bgunfire\b", True),
     ("airstrike", r"\bstrikes?\b", False),
 )
 _KIND_RE = tuple((kind, re.compile(p, re.IGNORECASE), strong) for kind, p, strong in _KIND_PATTERNS)
@@ -256,7 +261,8 @@ _CASUALTY_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
         (r"\b(?:kill(?:ed|ing)|shot\s+dead)" if verbs == _FATAL else r"\b(?:wound|injur)(?:ed|ing)")
         + r"\s+(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM + r")\b(?=\s+(?:[\w.-]+\s+){0,2}?"
         + _PERSON + r"\b|\s*[,.;]|\s+(?:and|in|at|on|when)\b)",
-        r"\b(?:deaths?|killing)\s+of\s+(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM + r")\s+(?:[\w.-]+\s+){0,2}?" + _PERSON + r"\b",
+        r"\b(?:deaths?|killing)\s+of\s+(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM
+        + r")\s+(?:[\w.-]+\s+){0,2}?" + _PERSON + r"\b",
         r"\bleft\s+(?:(?P<qual>" + _QUAL + r")\s+)?(?P<n>" + _NUM + r")\s+(?:[\w.-]+\s+){0,2}?(?:" + _PERSON + r"\s+)?"
         + ("dead" if verbs == _FATAL else r"(?:wounded|injured)") + r"\b",
     )
@@ -281,14 +287,12 @@ def _casualties(masked: str, offset: int) -> list[Hit]:
             found.append((m.start(), m.end(), (fld, n, m["qual"], m.group(0))))
     hits = []
     for fld in ("fatalities", "injuries"):
-        for a, b, (f, n, qual, text) in _first_non_overlapping(x for x in found if x[2][0] == fld):
+        for a, b, (_, n, qual, text) in _first_non_overlapping(x for x in found if x[2][0] == fld):
             hits.append(Hit(fld, n, offset + a, offset + b, f"{'lower bound' if qual else 'count'} '{text.strip()}'"))
     for m in _NO_CASUALTIES.finditer(masked):
         what = (m["what"] or m["verb"] or "").lower()
         verbs = {what[:4], (m["verb2"] or "").lower()[:4]}
-        if m["verb2"] and "kill" in verbs and len(verbs) == 2:
-            fields = ("fatalities", "injuries")
-        elif what.startswith(("casualt", "causalit", "casualit")):
+        if (m["verb2"] and "kill" in verbs and len(verbs) == 2) or what.startswith(("casualt", "causalit", "casualit")):
             fields = ("fatalities", "injuries")
         elif what.startswith(("injur", "hurt", "wound")):
             fields = ("injuries",)
@@ -310,8 +314,10 @@ def _places(masked: str, offset: int, gazetteer: Gazetteer) -> list[Hit]:
     hits = []
     for a, b, location in _first_non_overlapping(found):
         before = masked[max(0, a - 60) : a]
-        launch = re.search(r"\b(?:launched|fired|flew|took\s+off)?\s*from\s+(?:[\w'’-]+\s+){0,6}$", before, re.IGNORECASE)
-        fld = "launch_site" if launch else "country" if gazetteer.rank(location) == LEVEL_RANK["country"] else "location"
+        launch = re.search(r"\b(?:launched|fired|flew|took\s+off)?\s*from\s+(?:[\w'’-]+\s+){0,6}$", before,
+                           re.IGNORECASE)
+        fld = ("launch_site" if launch else "country" if gazetteer.rank(location) == LEVEL_RANK["country"]
+               else "location")
         rule = f"gazetteer '{masked[a:b]}'" + (" after 'from' (launch point)" if launch else "")
         hits.append(Hit(fld, location, offset + a, offset + b, rule))
     return hits
@@ -321,7 +327,8 @@ def _places(masked: str, offset: int, gazetteer: Gazetteer) -> list[Hit]:
 
 _AGENT_BEFORE = (
     ("claimed", re.compile(r"\bclaimed\s+by\s+(?:the\s+)?(?:[\w'’“”\"-]+\s+){0,2}$", re.IGNORECASE)),
-    ("blamed", re.compile(r"\b(?:blamed|blamed\s+on|attributed\s+to|accused)\s+(?:the\s+)?(?:[\w'’“”\"-]+\s+){0,2}$", re.IGNORECASE)),
+    ("blamed", re.compile(r"\b(?:blamed|blamed\s+on|attributed\s+to|accused)\s+(?:the\s+)?(?:[\w'’“”\"-]+\s+){0,2}$",
+                          re.IGNORECASE)),
     ("by", re.compile(r"\bby\s+(?:the\s+|a\s+|an\s+)?(?:[\w'’“”\"-]+\s+){0,2}$", re.IGNORECASE)),
 )
 _AGENT_AFTER_CLAIM = re.compile(r"^[\w\s'’”\"-]{0,30}?\b(?:claimed|has\s+claimed|later\s+claimed)\b", re.IGNORECASE)
@@ -342,10 +349,13 @@ _TARGET_AFTER = re.compile(
     r"^(?:\s+[\w-]+){0,2}?\s+(?:was|were|has\s+been|had\s+been)\s+(?:\w+\s+)?(?:hit|struck|targeted|attacked|shelled)\b",
     re.IGNORECASE,
 )
-_VICTIM_BEFORE = re.compile(r"\b(?:killed|killing|wounded|wounding|injuring|shot(?:\s+dead)?|stabbed)\s+(?:[\w'’-]+\s+){0,4}$", re.IGNORECASE)
+_VICTIM_BEFORE = re.compile(r"\b(?:killed|killing|wounded|wounding|injuring|shot(?:\s+dead)?|stabbed)\s+"
+                            r"(?:[\w'’-]+\s+){0,4}$", re.IGNORECASE)
 _VICTIM_AFTER = re.compile(
-    r"^(?:\s+[\w-]+){0,2}?\s+(?:were|was|have\s+been|had\s+been)\s+(?:\w+\s+)?(?:killed|shot|wounded|injured)\b", re.IGNORECASE)
-_GROUP_WORD = re.compile(r"^(?:\s+(?:group|militias?|factions?|forces|troops|military|brigades?|movement|Central\s+Command))+",
+    r"^(?:\s+[\w-]+){0,2}?\s+(?:were|was|have\s+been|had\s+been)\s+(?:\w+\s+)?(?:killed|shot|wounded|injured)\b",
+    re.IGNORECASE)
+_GROUP_WORD = re.compile(r"^(?:\s+(?:group|militias?|factions?|forces|troops|military|brigades?|movement"
+                         r"|Central\s+Command))+",
                          re.IGNORECASE)
 
 
@@ -418,7 +428,8 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p))
     ("mdy", r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>\d{4})\b)?"),
     ("month_year", r"\b" + _MONTH + r"\s+(?P<year>\d{4})\b"),
     ("month", r"(?:\b(?:[Ii]n|[Dd]uring|[Ee]arly|[Ll]ate|[Tt]his|[Ll]ast)\s+|\b[Mm]id-?\s*)" + _MONTH + r"(?!\s*\d)\b"),
-    ("weekday", r"(?i:\b(?:(?P<mod>on|this|early|late|last|next|overnight)\s+)?(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    ("weekday", r"(?i:\b(?:(?P<mod>on|this|early|late|last|next|overnight)\s+)?"
+                r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
                 r"(?:['’]s)?(?:\s+(?:morning|afternoon|evening|night))?\b)"),
     ("day_before_pub", r"(?i:\b(?:yesterday|last\s+night)\b)"),
     ("pub_day", r"(?i:\b(?:today|this\s+morning|earlier\s+today|tonight|this\s+evening|overnight)\b)"),
@@ -427,7 +438,8 @@ _DATE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p))
     ("this_week", r"(?i:\bearlier\s+this\s+week\b)"),
     ("last_month", r"(?i:\blast\s+month\b)"),
     ("this_month", r"(?i:\bearlier\s+this\s+month\b)"),
-    ("anchor", r"(?i:\b(?:(?:just|only|a\s+few|several|some|\d+|two|three|four)\s+)?hours?\s+(?P<dir>before|after|later|earlier)\b"
+    ("anchor", r"(?i:\b(?:(?:just|only|a\s+few|several|some|\d+|two|three|four)\s+)?hours?\s+"
+               r"(?P<dir>before|after|later|earlier)\b"
                r"|\bshortly\s+(?P<dir2>before|after|afterwards)\b|\bminutes\s+(?:later|earlier|before|after)\b"
                r"|\b(?:earlier|later)\s+(?:that|the\s+same)\s+day\b|\bthe\s+same\s+day\b"
                r"|\bthe\s+(?P<next>next|following)\s+day\b|\bthe\s+day\s+(?P<prev>before)\b"
@@ -451,7 +463,8 @@ def _resolve(name: str, m: re.Match, published: pd.Timestamp | None) -> DateValu
         day = int(m["day"])
         if year is None:
             if published is None:
-                return DateValue(None, None, text, reason=f"'{text}' has no year and the article has no publication date")
+                return DateValue(None, None, text,
+                                 reason=f"'{text}' has no year and the article has no publication date")
             year = published.year
             try:
                 if pd.Timestamp(year, mon, day) > published + pd.Timedelta(days=1):
@@ -462,7 +475,8 @@ def _resolve(name: str, m: re.Match, published: pd.Timestamp | None) -> DateValu
             date = pd.Timestamp(year, mon, day)
         except ValueError:
             return DateValue(None, None, text, reason=f"'{text}' is not a calendar date")
-        return DateValue(date, "day", f"'{text}'" + ("" if m["year"] else f" in {year} (publication {published.date()})"))
+        return DateValue(date, "day",
+                         f"'{text}'" + ("" if m["year"] else f" in {year} (publication {published.date()})"))
     if name in {"month_year", "month"}:
         mon = _month(m["month"])
         if name == "month_year":
@@ -483,16 +497,19 @@ def _resolve(name: str, m: re.Match, published: pd.Timestamp | None) -> DateValu
         if mod == "last":
             back = back or 7
         date = published - pd.Timedelta(days=back)
-        return DateValue(date, "day", f"'{text}': the {m['wd'].title()} {'before' if mod == 'last' else 'on or before'} publication ({published.date()})")
+        when = "before" if mod == "last" else "on or before"
+        return DateValue(date, "day", f"'{text}': the {m['wd'].title()} {when} publication ({published.date()})")
     if published is None and name not in {"anchor", "vague"}:
         return DateValue(None, None, text, reason=need)
     if name == "day_before_pub":
-        return DateValue(published - pd.Timedelta(days=1), "day", f"'{text}': the day before publication ({published.date()})")
+        return DateValue(published - pd.Timedelta(days=1), "day",
+                         f"'{text}': the day before publication ({published.date()})")
     if name == "pub_day":
         return DateValue(published, "day", f"'{text}': the publication day")
     if name == "days_ago":
         n = _number(m["n"])
-        return DateValue(published - pd.Timedelta(days=n), "day", f"'{text}': {n} days before publication ({published.date()})")
+        return DateValue(published - pd.Timedelta(days=n), "day",
+                         f"'{text}': {n} days before publication ({published.date()})")
     if name in {"last_week", "this_week"}:
         monday = published - pd.Timedelta(days=published.weekday()) - pd.Timedelta(days=7 if name == "last_week" else 0)
         date = min(monday + pd.Timedelta(days=3), published)
@@ -533,7 +550,8 @@ def _dates(masked: str, offset: int, published: pd.Timestamp | None) -> list[Hit
         statement = _STATEMENT_BEFORE.search(masked[max(0, a - 40) : a])
         rule = value.how if value.reason is None else value.reason
         if statement:
-            rule = f"'{m.group(0).strip()}' follows '{statement.group(0).strip()}': when it was said or done, not the event's date"
+            rule = (f"'{m.group(0).strip()}' follows '{statement.group(0).strip()}': when it was said or done, "
+                    "not the event's date")
         hits.append(Hit("date", value, offset + a, offset + b, rule, {"statement": bool(statement), "pattern": name}))
     return hits
 
