@@ -216,5 +216,9 @@ def main(report: str, prerequisites: list[str], html: str | None = None) -> int:
     except StageFailed as exc:
         print(exc, file=sys.stderr, flush=True)
         return 1
+    except Exception as exc:  # the build's own step failed (writing the page, reading a parameter file)
+        print(f"[{name}] {report} FAILED\n  {type(exc).__name__}: {exc}\n"
+              f"  full log: {PROCESSED}/{report}/logs/{name}.log", file=sys.stderr, flush=True)
+        return 1
     print(f"[{name}] {report} ... {seconds:.1f} s", flush=True)
     return 0

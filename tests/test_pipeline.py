@@ -91,6 +91,9 @@ def test_make_reports_builds_every_stage_quietly(project):
     assert console[-1].startswith("Built ") and console[-1].endswith("; open reports/index.html")
     assert "reports/us-iran-proxies.html" in console[-1]
     assert not any("encryption" in line or "papermill" in line for line in console)
+    # the copy has no data/external/: the replication profile is skipped, and make says why
+    assert "not building reports/israel-palestinians.html: its data are not here " \
+           "(data/external/israel-palestinians/fatalities.csv;" in done.stdout
     for stage in STAGES:  # the commands and the kernels' output are in the logs
         log = (project / "data" / "processed" / "us-iran-proxies" / "logs" / f"{stage}.log").read_text()
         assert log.startswith(f"# stage {stage}, report us-iran-proxies") and "\npapermill notebooks/" in log
