@@ -49,8 +49,14 @@ def _copy_project(dest):
     (dest / ".venv").symlink_to(ROOT / ".venv")
 
 
+def _env(project):
+    """The environment of the builds: git must not find a repository above the copy (the report's
+    provenance names the commit; another process's repository in /tmp would make it drift)."""
+    return {**os.environ, "GIT_CEILING_DIRECTORIES": str(project.parent)}
+
+
 def _make(project, *args, check=True):
-    done = subprocess.run(["make", *args], cwd=project, capture_output=True, text=True)
+    done = subprocess.run(["make", *args], cwd=project, capture_output=True, text=True, env=_env(project))
     if check:
         assert done.returncode == 0, f"make {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done
@@ -212,7 +218,8 @@ def test_a_lab_run_then_make_equals_a_clean_build(project):
     lab = subprocess.run([str(project / ".venv" / "bin" / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
                           "--ExecutePreprocessor.kernel_name=escalation",
                           "--output-dir", str(project / "data" / "interim"),
-                          "notebooks/20-build-cycles.ipynb"], cwd=project, capture_output=True, text=True)
+                          "notebooks/20-build-cycles.ipynb"], cwd=project, capture_output=True, text=True,
+                         env=_env(project))
     assert lab.returncode == 0, lab.stderr[-3000:]
     # the lab's own tables
     assert (project / "data" / "interim" / "lab" / "us-iran-proxies" / "cycles.parquet").is_file()
