@@ -18,14 +18,14 @@ Everything else about a stage is read from its notebook's ``parameters`` cell:
   tables of the last ``make reports`` and write to a scratch folder, ``data/interim/lab/<dyad>/``,
   so a lab run never changes what ``make`` built (see :data:`LAB`).
 
-:func:`analysis.makegraph.write_graph` turns this into ``data/processed/graph.mk``, which the Makefile includes:
-each stage's tables (``<stage>_OUT``) and the ``analysis/`` files its notebook imports,
+:func:`analysis.makegraph.write_graph` turns this into ``data/processed/graph.mk``, which the
+Makefile includes: each stage's tables (``<stage>_OUT``) and the ``analysis/`` files its notebook imports,
 followed transitively (``<stage>_CODE``), the reports to build, and per report the inputs make
 cannot name by a pattern (the profile, the dyad spec and every file it names, the files under
 the dyad's data folders, files named by a section's values). It also writes each report's
 per-section parameter files, rewriting a file only when its content changes, and refuses a
-profile with a misspelt section or key. Nothing here imports pandas or the Jupyter stack, so
-the step costs a fraction of a second on every ``make`` run.
+profile with a misspelt section or key (:func:`check_profile`). Nothing here imports pandas or
+the Jupyter stack, so the step costs a fraction of a second on every ``make`` run.
 """
 
 from __future__ import annotations
