@@ -27,6 +27,12 @@ ifneq ($(filter 3.7% 3.80 3.81,$(MAKE_VERSION)),)
 $(error GNU make 3.82 or newer is needed (this is $(MAKE_VERSION)); on macOS: brew install make, then run gmake)
 endif
 
+# stages run side by side (the build is parallel-safe); `make JOBS=1 reports` for one at a time
+JOBS ?= 2
+ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+MAKEFLAGS += -j$(JOBS)
+endif
+
 PYTHON ?= python3
 # small optimisations (Hawkes likelihoods, Cox models) slow down when BLAS threads compete
 export OPENBLAS_NUM_THREADS ?= 1
