@@ -50,7 +50,8 @@ def copy_project(dest: Path) -> None:
 
 def timed(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(cwd.parent)}  # no repository above the copy
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
+    env["GIT_CEILING_DIRECTORIES"] = str(cwd.parent)  # no repository above the copy
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")

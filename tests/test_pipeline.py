@@ -51,8 +51,10 @@ def _copy_project(dest):
 
 def _env(project):
     """The environment of the builds: git must not find a repository above the copy (the report's
-    provenance names the commit; another process's repository in /tmp would make it drift)."""
-    return {**os.environ, "GIT_CEILING_DIRECTORIES": str(project.parent)}
+    provenance names the commit; another process's repository in /tmp would make it drift), and
+    the builds are not sub-makes of `make test` (whose job server pytest does not pass on)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
+    return {**env, "GIT_CEILING_DIRECTORIES": str(project.parent)}
 
 
 def _make(project, *args, check=True):
