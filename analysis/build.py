@@ -1,18 +1,25 @@
-"""Build steps that ``make`` calls between notebook runs.
+"""Build steps that ``make`` calls (see the Makefile and :mod:`analysis.stages`).
 
-``python -m analysis.build split-params PROFILE OUTDIR``
-    Write one parameter file per notebook stage (``events.yaml``, ``cycles.yaml``, ...,
-    ``report.yaml``; see :data:`STAGES`): the profile's ``common`` section merged with the
-    stage's own. A file is
-    rewritten only when its content changes, so editing one stage's parameter leaves the other
-    stages' files, and so their outputs, untouched.
+``python -m analysis.build graph GRAPH``
+    Write ``data/processed/graph.mk`` (the stages' tables and code, the reports, each report's
+    inputs) and each report's per-section parameter files; refuse a misspelt profile key; say
+    which profiles are skipped for want of data. Runs on every ``make`` of a build target.
+``python -m analysis.build run REPORT PREREQUISITES... [--html PAGE]``
+    Run one stage for one report, with one line on the console (:mod:`analysis.runner`).
+``python -m analysis.build sync-params [--check]``
+    Copy ``notebooks/params/default.yaml`` into every stage notebook's parameters cell.
+``python -m analysis.build deps NOTEBOOK``
+    List the ``analysis/`` files a notebook imports, transitively.
 ``python -m analysis.build scrub NOTEBOOK [--title TITLE]``
     Remove what differs from one run to the next in an executed notebook (papermill's and
     Jupyter's timestamps and durations, the random id of papermill's injected cell, and where
     the kernel happened to cut a cell's printed text into separate outputs), so that the HTML
     made from it is the same on every build.
 ``python -m analysis.build index REPORTS_DIR``
-    Write ``index.html`` linking every report in the folder.
+    Write ``index.html`` linking every report in the folder, and say which reports this build
+    made and where to open them.
+
+Imports are lazy: a step loads only what it uses (the notebook stack costs seconds).
 """
 
 from __future__ import annotations
@@ -20,18 +27,10 @@ from __future__ import annotations
 import argparse
 import html
 import re
+import sys
 from pathlib import Path
 
-import nbformat
-import yaml
-from nbconvert.preprocessors import CoalesceStreamsPreprocessor
-
-__all__ = ["STAGES", "scrub_run", "split_params", "write_index"]
-
-#: Notebook stages and the profile section each reads: 10-build-events, 20-build-cycles,
-#: 30-retaliation-timing, 31-reaction-functions, 32-hawkes, 33-replications, 34-sensitivity,
-#: 40-report.
-STAGES = ("events", "cycles", "timing", "reaction", "hawkes", "replication", "sensitivity", "report", "news")
+__all__ = ["scrub_run", "write_index"]
 
 
 def _write_if_changed(path: Path, text: str) -> bool:
@@ -41,39 +40,6 @@ def _write_if_changed(path: Path, text: str) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return True
-
-
-def split_params(profile: str | Path, outdir: str | Path) -> dict[str, bool]:
-    """Write ``<outdir>/<stage>.yaml`` for each stage of :data:`STAGES`.
-
-    Returns
-    -------
-    dict
-        Stage -> whether its file was (re)written.
-
-    Raises
-    ------
-    ValueError
-        If the profile has a top-level key that is neither ``common`` nor a stage (a typo would
-        otherwise be ignored), or a stage repeats a ``common`` key.
-    """
-    profile = Path(profile)
-    data = yaml.safe_load(profile.read_text(encoding="utf-8")) or {}
-    unknown = sorted(set(data) - {"common", *STAGES})
-    if unknown:
-        raise ValueError(f"{profile}: unknown section(s) {unknown}; sections are: common, {', '.join(STAGES)}")
-    common = data.get("common") or {}
-    written = {}
-    for stage in STAGES:
-        own = data.get(stage) or {}
-        clash = sorted(set(own) & set(common))
-        if clash:
-            raise ValueError(f"{profile}: section '{stage}' repeats common key(s) {clash}")
-        merged = {**common, **own}
-        text = f"# generated from {profile.as_posix()} (sections common + {stage}); edit that file\n"
-        text += yaml.safe_dump(merged, sort_keys=False, allow_unicode=True)  # the author's order (it can matter)
-        written[stage] = _write_if_changed(Path(outdir) / f"{stage}.yaml", text)
-    return written
 
 
 def scrub_run(notebook: str | Path, *, title: str | None = None) -> None:
@@ -86,6 +52,9 @@ def scrub_run(notebook: str | Path, *, title: str | None = None) -> None:
     the machine's speed, which nbconvert renders as one ``<pre>`` block or two. ``title``, when
     given, is stored as the notebook's title (nbconvert's HTML ``<title>``).
     """
+    import nbformat
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
     path = Path(notebook)
     nb = nbformat.read(path, as_version=4)
     if title is not None:
@@ -176,26 +145,71 @@ def write_index(reports_dir: str | Path) -> Path:
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
+def _summary(reports_dir: Path, before: float | None) -> str:
+    """The build's closing line: the reports made in this run (newer than the previous index)."""
+    pages = sorted(p for p in reports_dir.glob("*.html") if p.name != "index.html")
+    made = [p.as_posix() for p in pages if before is None or p.stat().st_mtime > before]
+    index = (reports_dir / "index.html").as_posix()
+    return (f"Built {', '.join(made)}" if made else "No report rebuilt") + f"; open {index}"
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.build", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("split-params", help="one parameter file per stage")
-    p.add_argument("profile")
-    p.add_argument("outdir")
+    p = sub.add_parser("graph", help="write the make include file and the reports' parameter files")
+    p.add_argument("graph", nargs="?", default="data/processed/graph.mk")
+    p = sub.add_parser("run", help="run one stage for one report")
+    p.add_argument("report")
+    p.add_argument("prerequisites", nargs="+")
+    p.add_argument("--html", help="the report page to write from the executed notebook")
+    p = sub.add_parser("sync-params", help="copy default.yaml into the notebooks' parameters cells")
+    p.add_argument("--check", action="store_true", help="only list the notebooks that differ (exit 1 if any)")
+    p = sub.add_parser("deps", help="the analysis/ files a notebook imports, transitively")
+    p.add_argument("notebook")
     p = sub.add_parser("scrub", help="drop run-specific values from an executed notebook")
     p.add_argument("notebook")
     p.add_argument("--title", help="title stored in the notebook's metadata")
     p = sub.add_parser("index", help="write index.html for a reports folder")
     p.add_argument("reports_dir")
     args = parser.parse_args(argv)
-    if args.command == "split-params":
-        for stage, wrote in split_params(args.profile, args.outdir).items():
-            print(f"{args.outdir}/{stage}.yaml: {'written' if wrote else 'unchanged'}")
-    elif args.command == "scrub":
-        scrub_run(args.notebook, title=args.title)
-    else:
-        print(write_index(args.reports_dir))
+    if args.command == "run":
+        from analysis.runner import main as run_main
+
+        return run_main(args.report, args.prerequisites, html=args.html)
+    try:
+        if args.command == "graph":
+            from analysis.makegraph import write_graph
+
+            reports, changed = write_graph(args.graph)
+            if not changed:  # make reads the graph again after it changes: say it once, on the last read
+                for report in reports:
+                    if report.skipped:
+                        print(f"not building reports/{report.name}.html: {report.skipped}")
+        elif args.command == "sync-params":
+            from analysis.makegraph import sync_parameters
+
+            changed = sync_parameters(check=args.check)
+            verb = "differ from notebooks/params/default.yaml" if args.check else "rewritten"
+            print(f"{len(changed)} parameters cell(s) {verb}" + "".join(f"\n  {n}" for n in changed))
+            return 1 if args.check and changed else 0
+        elif args.command == "deps":
+            from analysis.stages import code_dependencies
+
+            print("\n".join(code_dependencies(args.notebook)))
+        elif args.command == "scrub":
+            scrub_run(args.notebook, title=args.title)
+        else:
+            folder = Path(args.reports_dir)
+            index = folder / "index.html"
+            before = index.stat().st_mtime if index.is_file() else None
+            write_index(folder)
+            index.touch()  # written or not, it is now up to date for make
+            print(_summary(folder, before))
+    except ValueError as exc:  # a user's error (a profile, a notebook's parameters): the message alone
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

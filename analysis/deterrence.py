@@ -63,6 +63,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import stats
+from analysis.warnings import PlaceboWarning, SparseSegmentWarning  # noqa: F401  (issued here; defined with the others)
 
 __all__ = ["SparseSegmentWarning", "FAMILIES", "ITSResult", "PlaceboWarning", "interrupted_time_series", "segmented_regression"]
 
@@ -70,13 +71,6 @@ FAMILIES = ("poisson", "negbin")
 ALTERNATIVES = ("two-sided", "less", "greater")
 
 
-class SparseSegmentWarning(UserWarning):
-    """A segment of an interrupted time series is empty, or so sparse that the segmented model
-    has no finite estimate: its level change is infinite or not estimable."""
-
-
-class PlaceboWarning(UserWarning):
-    """Fewer placebo dates were available than asked for, or too few to give a p-value below 0.05."""
 
 
 class ITSResult(NamedTuple):

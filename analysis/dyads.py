@@ -84,7 +84,13 @@ class DyadSpec:
     @property
     def side_keys(self) -> list[str]:
         """The sides events are analysed under: every side not grouped with another."""
-        return [k for k, s in self.sides.items() if s.group_with is None]
+        return [k for k in self.sides if self.analysed_side(k) == k]
+
+    def analysed_side(self, key: str) -> str:
+        """The side ``key`` is analysed as: the side it is grouped with (``group_with``), else
+        itself. The one place sides are grouped; a key the spec does not list is returned as is."""
+        side = self.sides.get(key)
+        return side.group_with or key if side is not None else key
 
     def label(self, key: str) -> str:
         """The label of an analysed side key."""
@@ -232,7 +238,7 @@ def _classify(text: Any, spec: DyadSpec) -> tuple[Any, str, str, str]:
     # a grouped side and the side it is grouped with are one analysed side
     analysed = {}
     for key, pat in hits.items():
-        analysed.setdefault(spec.sides[key].group_with or key, []).append((key, pat))
+        analysed.setdefault(spec.analysed_side(key), []).append((key, pat))
     if not analysed:
         return pd.NA, f"actor {text!r} matches no side pattern", "no_match", ""
     if len(analysed) > 1:

@@ -50,7 +50,8 @@ __all__ = [
     "score_extraction",
 ]
 
-REVIEW_OVERRIDES = ("date", "date_precision", "side", "actor", "kind", "location", "munitions", "fatalities", "injuries")
+REVIEW_OVERRIDES = ("date", "date_precision", "side", "actor", "kind", "location", "munitions", "fatalities",
+                    "injuries")
 LABEL_FIELDS = ("date", "date_precision", "side", "kind", "location", "munitions", "munitions_min", "munitions_max",
                 "fatalities", "injuries", "role")
 _COUNT_FIELDS = ("munitions", "munitions_min", "munitions_max", "fatalities", "injuries")
@@ -87,7 +88,8 @@ def read_reviews(path: str | Path) -> pd.DataFrame:
         if r["date"] and pd.isna(pd.to_datetime(r["date"], errors="coerce", format="%Y-%m-%d")):
             raise ValueError(f"{where}, row {row}, column date: {r['date']!r} is not a date (YYYY-MM-DD)")
         if r["date_precision"] and r["date_precision"] not in {"day", "week", "month"}:
-            raise ValueError(f"{where}, row {row}, column date_precision: {r['date_precision']!r} is not day, week or month")
+            raise ValueError(f"{where}, row {row}, column date_precision: {r['date_precision']!r} "
+                             "is not day, week or month")
         if r["kind"] and r["kind"] not in KINDS:
             raise ValueError(f"{where}, row {row}, column kind: {r['kind']!r} is not one of {', '.join(KINDS)}")
         for col in ("munitions", "fatalities", "injuries"):
@@ -96,7 +98,8 @@ def read_reviews(path: str | Path) -> pd.DataFrame:
     dup = reviews["candidate_id"].duplicated()
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
-        raise ValueError(f"{where}, row {row}, column candidate_id: {reviews['candidate_id'][row - 2]!r} is reviewed twice")
+        raise ValueError(f"{where}, row {row}, column candidate_id: {reviews['candidate_id'][row - 2]!r} "
+                         "is reviewed twice")
     reviews.insert(0, "review_row", np.arange(2, len(reviews) + 2))
     reviews.attrs["path"] = where
     return reviews
@@ -110,7 +113,8 @@ def review_template(candidates: pd.DataFrame, reviews: pd.DataFrame | None = Non
     out = pd.DataFrame({"candidate_id": pending["candidate_id"], "decision": "", "note": ""})
     for col in REVIEW_OVERRIDES:
         out[col] = ""
-    shown = pending[["date", "attributed_side", "kind", "location", "munitions", "fatalities", "injuries", "confidence", "flags", "evidence"]]
+    shown = pending[["date", "attributed_side", "kind", "location", "munitions", "fatalities", "injuries", "confidence",
+                     "flags", "evidence"]]
     return pd.concat([out.reset_index(drop=True), shown.add_prefix("extracted_").reset_index(drop=True)], axis=1)
 
 
@@ -155,8 +159,8 @@ def apply_reviews(
         ``load``: a :class:`LoadResult` with ``read`` = candidates, ``events`` = accepted
         candidates as canonical events (``attributed_side`` carries the side; ``review`` says
         how each was accepted; the candidate's confidence, role and flags become
-        ``extraction_confidence``, ``news_role`` and ``news_flags``), ``rejects`` = accepted candidates without a usable date,
-        ``filtered`` = candidates rejected by the reviewer or awaiting review.
+        ``extraction_confidence``, ``news_role`` and ``news_flags``), ``rejects`` = accepted candidates without a
+        usable date, ``filtered`` = candidates rejected by the reviewer or awaiting review.
         ``decisions``: ``candidate_id``, ``decision`` (accepted, rejected by reviewer,
         awaiting review, unusable), ``how`` and the review note.
     """
@@ -200,7 +204,8 @@ def apply_reviews(
         event = _corrected(cand, review, gazetteer, where)
         if pd.isna(event["date"]):
             rejects.append({"raw_file": cand["raw_file"], "raw_row": cand["raw_row"], "column": "date",
-                            "value": cand["date_rule"], "reason": f"candidate {cid} accepted but its date is unresolved; "
+                            "value": cand["date_rule"],
+                            "reason": f"candidate {cid} accepted but its date is unresolved; "
                             f"give a date in the review file ({where})"})
             decisions.append((cid, "unusable", how, note))
             continue
@@ -217,7 +222,8 @@ def apply_reviews(
     events["extraction_confidence"] = pd.to_numeric(events["extraction_confidence"]).astype("Float64")
     for col in ("munitions_min", "munitions_max"):
         events[col] = pd.to_numeric(events[col]).astype("Int64")
-    for col in ("attributed_side", "initiator_reason", "claimed_by", "attributed_to", "candidate_id", "news_role", "news_flags", "review"):
+    for col in ("attributed_side", "initiator_reason", "claimed_by", "attributed_to", "candidate_id", "news_role",
+                "news_flags", "review"):
         events[col] = events[col].astype("string")
     load = LoadResult(
         events=events.reset_index(drop=True),
@@ -324,14 +330,16 @@ class Score(NamedTuple):
     def table(self) -> pd.DataFrame:
         """Events and fields in one table (``field`` = "events" for the first row)."""
         e = self.events.iloc[0]
-        events = pd.DataFrame([{"field": "events", "true_pos": e["matched"], "false_pos": e["candidates"] - e["matched"],
-                                "false_neg": e["labelled"] - e["matched"], "precision": e["precision"], "recall": e["recall"]}])
+        events = pd.DataFrame([{"field": "events", "true_pos": e["matched"],
+                                "false_pos": e["candidates"] - e["matched"], "false_neg": e["labelled"] - e["matched"],
+                                "precision": e["precision"], "recall": e["recall"]}])
         return pd.concat([events, self.fields], ignore_index=True)
 
 
 def _predicted(candidates: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"article_id": candidates["article_id"], "candidate_id": candidates["candidate_id"]})
-    out["date"] = candidates["date"].dt.strftime("%Y-%m-%d").astype(object).where(candidates["date"].notna(), "unresolved")
+    out["date"] = (candidates["date"].dt.strftime("%Y-%m-%d").astype(object)
+                   .where(candidates["date"].notna(), "unresolved"))
     out["date_precision"] = candidates["date_precision"].astype(object)
     out["side"] = candidates["attributed_side"].astype(object)
     for name in ("kind", "location", "role"):
@@ -413,7 +421,8 @@ def score_extraction(candidates: pd.DataFrame, labels: pd.DataFrame, *, articles
         fp += int(pred.loc[[i for i in pred.index if i not in matched_p], name].notna().sum())
         fn += int(gold.loc[[i for i in gold.index if i not in matched_g], name].notna().sum())
         rows.append({"field": name, "true_pos": tp, "false_pos": fp, "false_neg": fn,
-                     "precision": tp / (tp + fp) if tp + fp else np.nan, "recall": tp / (tp + fn) if tp + fn else np.nan})
+                     "precision": tp / (tp + fp) if tp + fp else np.nan,
+                     "recall": tp / (tp + fn) if tp + fn else np.nan})
     fields = pd.DataFrame(rows)
     events = pd.DataFrame([{
         "articles": len(scope), "labelled": len(gold), "candidates": len(pred), "matched": len(pairs),
@@ -422,20 +431,26 @@ def score_extraction(candidates: pd.DataFrame, labels: pd.DataFrame, *, articles
     }])
     match_rows = []
     for pi, gi in pairs:
-        row = {"article_id": pred.at[pi, "article_id"], "candidate_id": pred.at[pi, "candidate_id"], "label_no": gold.at[gi, "label_no"]}
+        row = {"article_id": pred.at[pi, "article_id"], "candidate_id": pred.at[pi, "candidate_id"],
+               "label_no": gold.at[gi, "label_no"]}
         for name in LABEL_FIELDS:
             row[f"{name}_extracted"], row[f"{name}_label"] = pred.at[pi, name], gold.at[gi, name]
         match_rows.append(row)
     for pi in pred.index.difference(list(matched_p)):
-        match_rows.append({"article_id": pred.at[pi, "article_id"], "candidate_id": pred.at[pi, "candidate_id"], "label_no": None})
+        match_rows.append({"article_id": pred.at[pi, "article_id"], "candidate_id": pred.at[pi, "candidate_id"],
+                           "label_no": None})
     for gi in gold.index.difference(list(matched_g)):
-        match_rows.append({"article_id": gold.at[gi, "article_id"], "candidate_id": None, "label_no": gold.at[gi, "label_no"]})
+        match_rows.append({"article_id": gold.at[gi, "article_id"], "candidate_id": None,
+                           "label_no": gold.at[gi, "label_no"]})
     matches = pd.DataFrame(match_rows, columns=["article_id", "candidate_id", "label_no",
-                                                *(f"{n}_{part}" for n in LABEL_FIELDS for part in ("extracted", "label"))])
+                                                *(f"{n}_{part}" for n in LABEL_FIELDS
+                                                  for part in ("extracted", "label"))])
     matches["differences"] = [
         ", ".join(f"{n}: {_show(r[n + '_extracted'])} (label {_show(r[n + '_label'])})" for n in LABEL_FIELDS
-                  if not _same(r[n + "_extracted"], r[n + "_label"]) and not (r[n + "_extracted"] is None and r[n + "_label"] is None))
-        if r["candidate_id"] is not None and r["label_no"] is not None else ("no label matched" if r["candidate_id"] is not None else "not found")
+                  if not _same(r[n + "_extracted"], r[n + "_label"])
+                  and not (r[n + "_extracted"] is None and r[n + "_label"] is None))
+        if r["candidate_id"] is not None and r["label_no"] is not None
+        else ("no label matched" if r["candidate_id"] is not None else "not found")
         for r in matches.astype(object).where(matches.notna(), None).to_dict("records")
     ]
     matches = matches.sort_values(["article_id", "candidate_id"], kind="stable", na_position="last")

@@ -40,12 +40,10 @@ import pandas as pd
 
 from analysis.cycles import _SLOT, Group, PairingInput, pair_direction, prepare_events
 from analysis.response import ResponseRule
+from analysis.warnings import DegenerateTestWarning  # noqa: F401  (issued here; defined with the others)
 
 __all__ = ["DegenerateTestWarning", "PermutationResult", "permutation_test", "response_ratio"]
 
-
-class DegenerateTestWarning(UserWarning):
-    """A test whose null answers (nearly) every event: it cannot tell answers from background."""
 
 
 def _check_horizon(rule: ResponseRule, sides: Sequence[str], k_days: int) -> None:

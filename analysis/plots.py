@@ -23,6 +23,7 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
+from analysis.warnings import FigureWarning  # noqa: F401  (issued here; defined with the others)
 
 if TYPE_CHECKING:  # result types, for annotations only
     from analysis.reaction import ReactionResult
@@ -39,9 +40,6 @@ _FALLBACK_COLORS = ("#1f4e79", "#b22222", "#2e7d32", "#6a1b9a")
 #: Above this many events of the two sides, :func:`timeline` draws weekly counts, not one stem each.
 TIMELINE_MAX_STEMS = 1500
 
-
-class FigureWarning(UserWarning):
-    """A figure that does not explain itself well: a legend over the data, text over text."""
 
 
 def _figure(ax: plt.Axes | None, figsize: tuple[float, float]) -> tuple[plt.Figure, plt.Axes]:

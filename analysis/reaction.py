@@ -1,5 +1,9 @@
 """Reaction functions and vector autoregressions on the daily dyad panel.
 
+(One module of about 700 lines on purpose: both models are the two halves of Jaeger & Paserman's
+analysis, read the panel through the same lag windows and series helpers, and share their
+warnings; a third of the lines are the docstrings stating the estimators and their references.)
+
 Both models read the panel of :func:`analysis.panel.daily_panel` (rows keyed by ``date`` and
 ``side``, one row per day and side, zero-filled) and ask whether one side's violence follows the
 other's, in the manner of Jaeger & Paserman (2008), "The Cycle of Violence? An Empirical Analysis
@@ -41,6 +45,9 @@ from scipy import optimize, stats
 from statsmodels.tsa.api import VAR
 from statsmodels.tsa.stattools import adfuller
 
+# the named warnings (defined in analysis.warnings), importable from here as before
+from analysis.warnings import FewEventsWarning, LagOrderWarning, NonStationaryWarning
+
 __all__ = [
     "FewEventsWarning",
     "LagOrderWarning",
@@ -60,25 +67,6 @@ _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # bounds of the NB2 overdispersion search: from practically Poisson to a variance of ~ mu^2 * 1e3
 _LOG_ALPHA_BOUNDS = (np.log(1e-8), np.log(1e3))
-
-
-class FewEventsWarning(UserWarning):
-    """Fewer than ten days with an outcome per estimated coefficient.
-
-    The rule of thumb of Peduzzi et al. (1996, *J. Clin. Epidemiol.* 49:1373) for logistic
-    regression: below ten events per variable, coefficients are biased and Wald intervals too
-    narrow. For the logit the rarer of the two outcomes counts.
-    """
-
-
-class NonStationaryWarning(UserWarning):
-    """An augmented Dickey-Fuller test does not reject a unit root (p > 0.05): Granger F-tests
-    and impulse-response bands of a VAR in levels are then unreliable."""
-
-
-class LagOrderWarning(UserWarning):
-    """The information criterion chose zero lags; the VAR is fitted with one so that Granger
-    tests and impulse responses exist."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.schema import KINDS
+from analysis.warnings import ResponseCurveWarning  # noqa: F401  (issued here; defined with the others)
 
 __all__ = [
     "DEFAULT_LADDER",
@@ -116,9 +117,6 @@ RULE_KEYS = ("name", "level", "kind", "side", "min", "max", "matches")
 #: Keys a level accepts when given as a mapping (score ladders).
 LEVEL_KEYS = ("name", "from")
 
-
-class ResponseCurveWarning(UserWarning):
-    """A response-curve model could not be fitted or rests on too few answers."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
 """Time to retaliation as survival data: Kaplan-Meier curves, Cox regression, and a check of
 proportional hazards.
 
+(One module of about 800 lines on purpose: the three estimators read the cycles table the same
+way, with the same censoring, groups and warnings, and a reader checks them against each other
+and against R and Stata; more than a third of the lines are the docstrings stating the formulas.)
+
 Each row of the cycles table (:func:`analysis.cycles.build_cycles`) is one trigger waiting for a
 response from the other side. ``interval_days`` is the wait: the days to the response, or the
 follow-up time when ``censored`` (no response within the window, or the data end first). The
@@ -80,6 +84,16 @@ from statsmodels.duration.hazard_regression import PHReg, PHRegResults
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+# the named warnings (defined in analysis.warnings), importable from here as before
+from analysis.warnings import (
+    DroppedRowsWarning,
+    FewEventsWarning,
+    FitFailedWarning,
+    ShortFollowUpWarning,
+    SurvivalWarning,
+    UntestableWarning,
+)
+
 __all__ = [
     "BANDS",
     "PH_TRANSFORMS",
@@ -110,31 +124,6 @@ SUMMARY_COLUMNS = (
     "group", "n", "events", "censored", "max_time", "median", "median_lower", "median_upper",
     "tau", "survival_at_tau", "rmst", "rmst_se", "rmst_lower", "rmst_upper",
 )
-
-
-class SurvivalWarning(UserWarning):
-    """Base class of this module's warnings about dubious estimates."""
-
-
-class FewEventsWarning(SurvivalWarning):
-    """Too few responses for the estimate to be trusted (a KM group, or a Cox model's events
-    per parameter)."""
-
-
-class DroppedRowsWarning(SurvivalWarning):
-    """Rows were left out of an estimate because a value it needs is missing."""
-
-
-class FitFailedWarning(SurvivalWarning):
-    """A model that did not converge to finite estimates; its table holds missing values."""
-
-
-class UntestableWarning(SurvivalWarning):
-    """A test that the data cannot support (e.g. proportional hazards when all responses tie)."""
-
-
-class ShortFollowUpWarning(SurvivalWarning):
-    """A group is followed for less than the RMST horizon and its curve is unknown beyond."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
+import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
+
+# Small optimisations (Hawkes likelihoods, Cox models) slow down 3-4x when BLAS threads compete:
+# one thread each, set before numpy is first imported (the Makefile exports the same for builds).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -9,6 +14,8 @@ SHARED = ROOT.parent / "shared"
 
 def make_events(rows, **extra_cols):
     """A canonical events table from short tuples ``(event_id, date, side, kind)``."""
+    import pandas as pd
+
     from analysis.schema import conform_events
 
     frame = pd.DataFrame(rows, columns=["event_id", "date", "side", "kind"])

@@ -158,3 +158,9 @@ def test_project_spec_loads(root):
     )
     assert out["side"].tolist() == ["us", "militias", "militias", "militias", "militias", "militias"]
     assert unmatched.empty
+
+
+def test_analysed_side_is_the_one_grouping_rule(spec_path):
+    spec = load_dyad(spec_path)
+    assert [spec.analysed_side(k) for k in ("us", "militias", "iran")] == ["us", "militias", "militias"]
+    assert spec.analysed_side("not-a-side") == "not-a-side"  # e.g. a GDELT actor-code key the spec does not list

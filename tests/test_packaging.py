@@ -52,9 +52,3 @@ def test_notebooks_are_committed_clean_and_thin(path):
         assert not re.search(r"^\s*(def|class)\s", source, flags=re.M), "logic belongs in analysis/"
     assert nb["metadata"]["kernelspec"]["name"] == "escalation"
     assert re.match(r"\d\d-[a-z]+(-[a-z]+)*\.ipynb$", path.name)
-
-
-def test_pipeline_notebooks_exist():
-    assert [p.name for p in NOTEBOOKS] == [
-        "05-news-to-events.ipynb", "10-build-events.ipynb", "11-dataset-coverage.ipynb", "20-build-cycles.ipynb",
-        "30-retaliation-timing.ipynb", "31-reaction-functions.ipynb", "32-hawkes.ipynb", "33-replications.ipynb", "34-sensitivity.ipynb", "40-report.ipynb"]

@@ -20,6 +20,7 @@ from analysis.hawkes.likelihood import (
     unpack,
 )
 from analysis.hawkes.likelihood import log_likelihood as _log_likelihood
+from analysis.warnings import ExplosiveFitWarning, FewEventsWarning, HawkesConvergenceWarning  # noqa: F401  (issued here; defined with the others)
 
 __all__ = [
     "DECAYS",
@@ -45,16 +46,7 @@ ESTIMATORS = ("continuous", "binned")
 MIN_EVENTS = 50
 
 
-class FewEventsWarning(UserWarning):
-    """A side has too few events for the parameters to be estimated reliably."""
 
-
-class HawkesConvergenceWarning(UserWarning):
-    """The optimiser stopped before meeting its convergence criterion."""
-
-
-class ExplosiveFitWarning(UserWarning):
-    """The fitted branching ratio is 1 or more: the fitted process is not stationary."""
 
 
 # ---------------------------------------------------------------------------------------------

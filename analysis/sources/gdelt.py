@@ -214,10 +214,7 @@ def _criteria(spec, actor_codes, root_codes, quad_classes, countries) -> _Criter
     if not isinstance(actor_codes, Mapping):
         raise ValueError(f"actor_codes must map side keys to lists of CAMEO code prefixes, got {actor_codes!r}")
     sides = tuple(str(k) for k in actor_codes)
-    spec_sides = getattr(spec, "sides", None) or {}
-    groups = tuple(
-        (spec_sides[k].group_with or k) if k in spec_sides else k for k in sides
-    )
+    groups = tuple(spec.analysed_side(k) for k in sides) if spec is not None else sides
     if len(set(groups)) < 2:
         raise ValueError(f"actor_codes must name at least two sides of the dyad, got {', '.join(sides)}")
     owner: dict[str, int] = {}
