@@ -21,6 +21,7 @@ from analysis.stages import (
     DEFAULT_DYAD,
     DEFAULT_PROFILE,
     LAB,
+    OPTIONAL_DATA,
     PROCESSED,
     Stage,
     _load_yaml,
@@ -319,14 +320,16 @@ def write_graph(out: str | Path = f"{PROCESSED}/graph.mk", root: str | Path | No
             inputs = set(spec_inputs) if "dyad_spec" in params else set()
             if "profile" in params:
                 inputs.add(report.profile)
-            # tables and files the notebook reads that its rule cannot name by a pattern (another
-            # report's table, such as the dyad's coverage, or a file of the dyad's data folders)
+            # every table and data file the notebook reads, as make will pass it: its rule names
+            # most by a pattern, but not those that exist for some reports only (the dyad's
+            # coverage table, its official counts) or live in another report's folder
+            settings = setting_names(stage, defaults)
             for name, value in params.items():
-                if name.endswith("_in") or (isinstance(value, str) and value.startswith(("data/raw/", "data/external/"))):
-                    path = make_path(name, value, report=report.name, profile=report.profile, root=root) \
-                        if name not in setting_names(stage, defaults) else ""
-                    if path and not path.startswith(f"{PROCESSED}/{report.name}/"):
-                        inputs.add(path)
+                if name in settings or not (name.endswith("_in") or name in OPTIONAL_DATA):
+                    continue
+                path = make_path(name, value, report=report.name, profile=report.profile, root=root)
+                if path:
+                    inputs.add(path)
             for section in stage.sections:
                 values = {**report.settings.get("common", {}), **report.settings.get(section, {})}
                 inputs.update(_files_named(values, root))
