@@ -137,7 +137,7 @@ def test_code_dependencies_follow_imports_lazy_imports_and_module_strings(tmp_pa
 
 def test_only_the_stages_that_import_plots_depend_on_it():
     importers = sorted(s.name for s in STAGES if "analysis/plots.py" in code_dependencies(s.notebook, ROOT))
-    assert importers == ["coverage", "report"]
+    assert importers == ["coverage", "news", "report"]  # the pages that draw figures (through analysis.render)
     # the events stage runs every loader, named in the registry analysis.sources.FORMATS
     assert "analysis/sources/news/rules.py" in code_dependencies("notebooks/10-build-events.ipynb", ROOT)
 
@@ -152,12 +152,14 @@ def _check(tmp_path, text):
 
 
 def test_a_misspelt_key_names_the_profile_section_key_and_closest(tmp_path):
-    message = (r"^notebooks/params/x.yaml: section 'cycles', key 'windw_days' is not a parameter "
-               r"of notebooks/20-build-cycles.ipynb \(stage 'cycles'\); did you mean 'window_days'\?$")
+    message = (r"^notebooks/params/x.yaml: section 'cycles', key 'quiet_day' is not a parameter "
+               r"of notebooks/20-build-cycles.ipynb \(stage 'cycles'\); did you mean 'quiet_days'\?$")
     with pytest.raises(ValueError, match=message):
-        _check(tmp_path, "cycles:\n  windw_days: 14\n")
+        _check(tmp_path, "cycles:\n  quiet_day: 14\n")
     with pytest.raises(ValueError, match=r"unknown section\(s\) \['cycle'\].*did you mean 'cycles'\?"):
-        _check(tmp_path, "cycle:\n  window_days: 14\n")
+        _check(tmp_path, "cycle:\n  quiet_days: 14\n")
+    # the keys of the response rule are checked when the rule is built (analysis.response), naming
+    # the profile's section and key in the same way
     with pytest.raises(ValueError, match=r"key 'events_in' is a path, which make passes itself,"):
         _check(tmp_path, "cycles:\n  events_in: x.parquet\n")
     with pytest.raises(ValueError, match=r"section 'cycles' repeats common key\(s\) \['seed'\]"):
@@ -231,14 +233,14 @@ def test_graph_names_each_reports_inputs_and_skips_a_profile_without_data(projec
     # the per-section parameter files of the built report; a second run changes nothing
     params = project / "data" / "processed" / "us-iran-proxies" / "params"
     assert sorted(p.name for p in params.iterdir()) == sorted(f"{s.name}.yaml" for s in STAGES)
-    assert "window_days: 30" in (params / "cycles.yaml").read_text()
+    assert "window_days: 30" in (params / "cycles.yaml").read_text()  # in the response section
     assert not (project / "data" / "processed" / "israel-palestinians").exists()
     assert write_graph("data/processed/graph.mk", project)[1] is False
 
 
 def test_graph_refuses_a_misspelt_profile(project):
-    (project / "notebooks" / "params" / "us-iran-proxies--w14.yaml").write_text("cycles:\n  window_day: 14\n")
-    with pytest.raises(ValueError, match=r"--w14\.yaml: section 'cycles', key 'window_day'.*'window_days'"):
+    (project / "notebooks" / "params" / "us-iran-proxies--w14.yaml").write_text("cycles:\n  k_day: 14\n")
+    with pytest.raises(ValueError, match=r"--w14\.yaml: section 'cycles', key 'k_day'.*'k_days'"):
         write_graph("data/processed/graph.mk", project)
 
 
