@@ -43,6 +43,7 @@ import pandas as pd
 import yaml
 
 from analysis.response import ResponseRule, resolve_rule
+from analysis.severity import parse_ladder
 
 __all__ = ["DyadSpec", "Scoped", "Side", "SideAssignment", "assign_sides", "load_dyad", "within_scope"]
 
@@ -150,8 +151,10 @@ def load_dyad(path: str | Path) -> DyadSpec:
     ------
     ValueError
         When a required key is missing, a pattern is not a valid regular expression, a
-        ``group_with`` names an unknown side, fewer than two sides remain after grouping, or the
-        period is reversed. Messages name the file and the key.
+        ``group_with`` names an unknown side, fewer than two sides remain after grouping, the
+        period is reversed, the ``response`` defaults are not a valid rule, or the ``severity``
+        ladder is not valid (:func:`analysis.severity.parse_ladder`). Messages name the file and
+        the key.
     """
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
@@ -208,6 +211,9 @@ def load_dyad(path: str | Path) -> DyadSpec:
     response = raw.get("response") or {}
     # checked now, so a bad default fails when the spec is read, naming the file and key
     resolve_rule(response, None, sides=analysed, spec_where=f"{where}: response")
+    if raw.get("severity") is not None:
+        # checked now by the ladder's own parser (ladder_from_spec builds it for the stages)
+        parse_ladder(raw["severity"], origin=where, sides=analysed)
     return DyadSpec(
         name=str(raw["name"]),
         title=str(raw.get("title", raw["name"])),

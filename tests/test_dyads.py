@@ -164,3 +164,25 @@ def test_analysed_side_is_the_one_grouping_rule(spec_path):
     spec = load_dyad(spec_path)
     assert [spec.analysed_side(k) for k in ("us", "militias", "iran")] == ["us", "militias", "militias"]
     assert spec.analysed_side("not-a-side") == "not-a-side"  # e.g. a GDELT actor-code key the spec does not list
+
+
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        # a level that is not listed
+        (("level: killed\n", "level: dead\n"), "severity.rules[4].level:", "'dead' is not a level of this ladder"),
+        # a misspelt key of the section
+        (("  score: fatalities\n  rules:", "  scores: fatalities\n  rules:"), "severity:", "unknown key(s) 'scores'"),
+        # a side the dyad does not analyse (iran is grouped with the militias)
+        (("side: militias\n", "side: iran\n"), "severity.rules[1].side:", "not among the dyad's sides"),
+    ],
+)
+def test_a_bad_severity_section_fails_when_the_spec_is_read(root, tmp_path, change, key, words):
+    text = (root / "dyads" / "us-iran-proxies.yaml").read_text()
+    assert change[0] in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(*change, 1))
+    with pytest.raises(ValueError) as err:
+        load_dyad(path)
+    assert str(err.value).startswith(f"{path}: {key}"), str(err.value)
+    assert words in str(err.value)
