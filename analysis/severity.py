@@ -661,7 +661,7 @@ def label_answers(
     categories = events["severity_level"].cat.categories if hasattr(events["severity_level"], "cat") else None
     for prefix, part in (("trigger", trig), ("response", resp)):
         out[f"{prefix}_level"] = pd.Categorical(part["severity_level"].to_numpy(), categories=categories)
-        out[f"{prefix}_rank"] = part["severity_rank"].astype("Int64").to_numpy()
+        out[f"{prefix}_rank"] = part["severity_rank"].astype("Int64").array  # Int64 whether or not a rank is missing
     answered = cycles["response_id"].notna().to_numpy()
     out["level_change"] = (out["response_rank"] - out["trigger_rank"]).astype("Int64")
 

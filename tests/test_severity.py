@@ -266,6 +266,9 @@ def test_labels_of_matching_escalating_and_de_escalating_answers():
     assert answers.loc["a4", "escalation"] == UNKNOWN  # 2 -> missing
     assert pd.isna(answers.loc["a5", "escalation"])  # no answer within 7 days
     assert answers.loc["a2", "level_change"] == 2 and answers.loc["a3", "level_change"] == -2
+    # ranks stay whole numbers, missing where unknown or unanswered, whatever the data
+    assert answers["trigger_rank"].dtype == "Int64" and answers["response_rank"].dtype == "Int64"
+    assert pd.isna(answers.loc["a5", "response_rank"]) and answers.loc["a1", "response_rank"] == 1
     assert (answers.loc["a2", "trigger_level"], answers.loc["a2", "response_level"]) == ("1 L1", "3 L3")
     # proportionality: b2 killed 3 after a2 killed 1 -> 3.0; a5 unanswered -> missing; the
     # answer to b3 (a4, 2 killed) after b3's 1 -> 2.0
