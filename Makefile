@@ -132,6 +132,12 @@ $(sensitivity_OUT): notebooks/34-sensitivity.ipynb $(P)/params/sensitivity.yaml 
   $(P)/events_undeduped.parquet $(P)/response_rule.parquet $(sensitivity_CODE)
 	$(RUN)
 
+# 35-escalation: does the answer escalate (level matrix, response curves, episode trajectories), and
+# did the named strikes deter (interrupted time series with placebo dates)
+$(escalation_OUT): notebooks/35-escalation.ipynb $(P)/params/escalation.yaml $(P)/events.parquet $(P)/cycles.parquet \
+  $(P)/episodes.parquet $(P)/panel.parquet $(P)/rates.parquet $(escalation_CODE)
+	$(RUN)
+
 # 40-report: reports/<report>.html, from the tables of these stages (one line each)
 REPORT_TABLES = \
   $(events_OUT) \
@@ -140,7 +146,8 @@ REPORT_TABLES = \
   $(reaction_OUT) \
   $(hawkes_OUT) \
   $(replication_OUT) \
-  $(sensitivity_OUT)
+  $(sensitivity_OUT) \
+  $(escalation_OUT)
 reports/%.html $(report_OUT): notebooks/40-report.ipynb $(P)/params/report.yaml $(REPORT_TABLES) $(report_CODE) \
   $(TEMPLATE)
 	$(RUN) --html reports/$*.html

@@ -56,6 +56,7 @@ autocorrelation consistent covariance matrix. Econometrica 55(3), 703-708.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -65,12 +66,93 @@ import pandas as pd
 from scipy import stats
 from analysis.warnings import PlaceboWarning, SparseSegmentWarning  # noqa: F401  (issued here; defined with the others)
 
-__all__ = ["SparseSegmentWarning", "FAMILIES", "ITSResult", "PlaceboWarning", "interrupted_time_series", "segmented_regression"]
+__all__ = ["SparseSegmentWarning", "FAMILIES", "ITSResult", "ITS_OPTIONS", "PlaceboWarning", "check_its_options", "interrupted_time_series",
+           "segmented_regression"]
 
 FAMILIES = ("poisson", "negbin")
 ALTERNATIVES = ("two-sided", "less", "greater")
 
 
+
+
+#: Options of :func:`interrupted_time_series` a profile may set, and their defaults there.
+ITS_OPTIONS = {"sides": None, "outcome": "events", "before_days": 90, "after_days": 90, "family": "poisson", "hac_lags": 7,
+               "day_of_week": False, "n_placebos": 199, "placebo_exclusion_days": None, "alternative": "two-sided",
+               "min_segment_events": 5}
+
+
+def check_its_options(
+    options: Mapping[str, object],
+    *,
+    sides: Sequence[str],
+    outcomes: Sequence[str] | None = None,
+    where: str = "its",
+    key_prefix: str = "",
+) -> dict:
+    """Check a profile's settings of the interrupted time series; return them as keywords.
+
+    Parameters
+    ----------
+    options : mapping
+        Option -> value, options among :data:`ITS_OPTIONS` (those not given keep the defaults
+        of :func:`interrupted_time_series`).
+    sides : sequence of str
+        The dyad's analysed sides: ``sides`` must name some of them (None: every side).
+    outcomes : sequence of str, optional
+        Columns of the panel ``outcome`` may name.
+    where, key_prefix : str
+        Where the settings were written, for messages: ``"<where>.<key_prefix><option>"``, e.g.
+        ``"notebooks/params/default.yaml: escalation"`` and ``"its_"``.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :func:`interrupted_time_series`.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the key: an unknown option, a side the dyad does not analyse, an
+        outcome the panel lacks, a family or alternative not offered, a segment shorter than 2
+        days, a count that is not a whole number.
+    """
+
+    def error(key: str, message: str) -> ValueError:
+        return ValueError(f"{where}.{key_prefix}{key}: {message}")
+
+    def whole(key: str, value: object, low: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise error(key, f"must be a whole number >= {low}, got {value!r}")
+        return int(value)
+
+    out = {}
+    for key, value in options.items():
+        if key not in ITS_OPTIONS:
+            close = difflib.get_close_matches(str(key), list(ITS_OPTIONS), n=1)
+            hint = f"; did you mean {key_prefix}{close[0]}?" if close else ""
+            raise error(key, f"unknown option{hint} (options are: {', '.join(key_prefix + k for k in ITS_OPTIONS)})")
+        if key == "sides" and value is not None:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, Sequence) or not value or any(v not in sides for v in value):
+                raise error(key, f"must list sides of the dyad ({', '.join(sides)}), or be null for every side; got {value!r}")
+            value = list(value)
+        elif key == "outcome" and (not isinstance(value, str) or (outcomes is not None and value not in outcomes)):
+            raise error(key, f"must be a column of the daily panel ({', '.join(outcomes or ())}), got {value!r}")
+        elif key in ("before_days", "after_days"):
+            value = whole(key, value, 2)
+        elif key in ("hac_lags", "n_placebos", "min_segment_events"):
+            value = whole(key, value, 0)
+        elif key == "placebo_exclusion_days" and value is not None:
+            value = whole(key, value, 0)
+        elif key == "family" and value not in FAMILIES:
+            raise error(key, f"must be one of {', '.join(FAMILIES)}, got {value!r}")
+        elif key == "alternative" and value not in ALTERNATIVES:
+            raise error(key, f"must be one of {', '.join(ALTERNATIVES)}, got {value!r}")
+        elif key == "day_of_week" and not isinstance(value, bool):
+            raise error(key, f"must be true or false, got {value!r}")
+        out[key] = value
+    return out
 
 
 class ITSResult(NamedTuple):

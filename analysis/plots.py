@@ -890,13 +890,15 @@ def reaction_coefficients(reaction_result: ReactionResult, *, ax: plt.Axes | Non
 
 def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
                 colors: Mapping[str, str] | None = None) -> plt.Figure:
-    """The sensitivity grid: median interval, response ratio and Hawkes cross-excitation against
-    the window, one column per direction.
+    """The sensitivity grid: median interval, response ratio, Hawkes cross-excitation and (with
+    tolerances) the share of answers that escalate, against the window, one column per direction.
 
     Colour is the direction's trigger side (as everywhere in a report), line style the tie rule
     (solid: a same-day event never answers; dashed: it answers with interval 0), marker the
     dedup setting (filled: duplicates merged; open: not). When merging changes nothing (one
-    source), one line per tie rule is drawn and the legend says so.
+    source), one line per tie rule is drawn and the legend says so. Only the grid's first
+    placing of imprecise dates (``dates``) and its first ``tolerance`` are drawn, the report's
+    own choices; the title says which, and the table gives the rest.
 
     Parameters
     ----------
@@ -906,9 +908,17 @@ def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
         Side key -> label / colour (directions are written ``"<from> -> <to>"`` with side keys).
     """
     labels, colors = dict(labels or {}), dict(colors or {})
+    drawn_choices = []
+    for column, name in (("dates", "imprecise dates at their {}"), ("tolerance", "ladder tolerance {}")):
+        if column in grid.columns and len(grid):
+            first = grid[column].iloc[0]
+            grid = grid[grid[column] == first]
+            drawn_choices.append(name.format(first))
     directions = list(dict.fromkeys(grid["direction"]))
     measures = [("median_days", "median days\nto an answer"), ("response_ratio", "share answered\nwithin the window"),
                 ("hawkes_cross_excitation", "Hawkes\ncross-excitation")]
+    if "share_escalate" in grid.columns:
+        measures.append(("share_escalate", "share of labelled\nanswers escalating"))
     fig, axes = plt.subplots(len(measures), len(directions), figsize=(4.4 * len(directions), 2.3 * len(measures) + 0.9),
                              sharex=True, squeeze=False)
     styles = {"exclude": "-", "include": "--"}
@@ -945,8 +955,9 @@ def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
         handles += [Line2D([], [], color="0.3", marker="o", linestyle="none", markerfacecolor="0.3" if d == dedups[0] else "white",
                            label=f"dedup {d}") for d in dedups]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
-    fig.suptitle("How the results move with the window, the tie rule and dedup (colour: the side whose events are answered)",
-                 fontsize=9)
+    shown = f"\ndrawn with {', '.join(drawn_choices)} (the table gives the other choices)" if drawn_choices else ""
+    fig.suptitle("How the results move with the window, the tie rule and dedup (colour: the side whose events are answered)"
+                 + shown, fontsize=9)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 

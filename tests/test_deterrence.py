@@ -6,10 +6,12 @@ import pytest
 import statsmodels.api as sm
 
 from analysis.deterrence import (
+    ITS_OPTIONS,
     SparseSegmentWarning,
     PlaceboWarning,
     _design,
     _poisson_coef,
+    check_its_options,
     interrupted_time_series,
     segmented_regression,
 )
@@ -253,3 +255,35 @@ def test_placebo_p_by_hand():
     # an empty "after" segment (-inf) is matched only by placebos as extreme
     assert _placebo_p(-np.inf, placebos, "two-sided") == pytest.approx(2 / 6)
     assert np.isnan(_placebo_p(np.nan, placebos, "two-sided")) and np.isnan(_placebo_p(-1.0, np.array([]), "less"))
+
+
+def test_its_options_are_the_functions_keywords_with_its_defaults():
+    import inspect
+
+    signature = inspect.signature(interrupted_time_series).parameters
+    assert {k: signature[k].default for k in ITS_OPTIONS} == ITS_OPTIONS
+
+
+def test_check_its_options_passes_good_settings_and_names_the_file_and_key_of_bad_ones():
+    good = {"sides": ["b"], "outcome": "events", "before_days": 60, "after_days": 30, "family": "negbin", "hac_lags": 7,
+            "day_of_week": True, "n_placebos": 99, "placebo_exclusion_days": None, "alternative": "less",
+            "min_segment_events": 5}
+    assert check_its_options(good, sides=["a", "b"], outcomes=["events", "fatalities"]) == good
+    # one side may be written without a list; null means every side
+    assert check_its_options({"sides": "a"}, sides=["a", "b"])["sides"] == ["a"]
+    assert check_its_options({"sides": None}, sides=["a", "b"])["sides"] is None
+    where = {"sides": ["a", "b"], "outcomes": ["events"], "where": "p.yaml: escalation", "key_prefix": "its_"}
+    for options, message in [
+        ({"sides": ["c"]}, "p.yaml: escalation.its_sides: must list sides of the dyad (a, b)"),
+        ({"outcome": "deaths"}, "p.yaml: escalation.its_outcome: must be a column of the daily panel (events), got 'deaths'"),
+        ({"before_days": 1}, "p.yaml: escalation.its_before_days: must be a whole number >= 2, got 1"),
+        ({"n_placebos": 9.5}, "p.yaml: escalation.its_n_placebos: must be a whole number >= 0, got 9.5"),
+        ({"hac_lags": True}, "p.yaml: escalation.its_hac_lags: must be a whole number >= 0, got True"),
+        ({"family": "poison"}, "p.yaml: escalation.its_family: must be one of poisson, negbin, got 'poison'"),
+        ({"alternative": "lower"}, "p.yaml: escalation.its_alternative: must be one of two-sided, less, greater"),
+        ({"day_of_week": "yes"}, "p.yaml: escalation.its_day_of_week: must be true or false"),
+        ({"n_placebo": 9}, "p.yaml: escalation.its_n_placebo: unknown option; did you mean its_n_placebos?"),
+    ]:
+        with pytest.raises(ValueError) as err:
+            check_its_options(options, **where)
+        assert str(err.value).startswith(message), str(err.value)

@@ -58,3 +58,51 @@ def test_sensitivity_figure_one_panel_per_measure_and_direction():
     fig = plots.sensitivity(grid, labels={"A": "Alpha"})
     assert len(fig.axes) == 3 * 2 and fig.axes[0].get_title() == "Alpha \u2192 B"
     assert len(fig.axes[0].lines) == 2  # dedup on x two tie rules
+
+
+def test_grid_labels_answers_under_each_tolerance():
+    from analysis.severity import assign_severity, parse_ladder
+
+    # levels by fatalities (0, 1, 2-4, 5+): a1 (0 killed) is answered by b1 (2 killed, level 2)
+    # after 3 days; b1 by a2 (1 killed, level 1) after 2 days; a2 by b2 (killed unknown) after 5
+    events = make_events([("a1", "2020-01-01", "A", "rocket"), ("b1", "2020-01-04", "B", "airstrike"),
+                          ("a2", "2020-01-06", "A", "rocket"), ("b2", "2020-01-11", "B", "airstrike")],
+                         fatalities=[0, 2, 1, None])
+    ladder = parse_ladder({"score": "fatalities", "levels": ["none", {"name": "one", "from": 1}, {"name": "2-4", "from": 2},
+                                                            {"name": "5+", "from": 5}]}, origin="t.yaml")
+    placed = assign_severity(events, ladder)
+    grid = sensitivity_grid({"on": placed}, ResponseRule(study_end="2020-12-31"), sides=["A", "B"], study_start="2020-01-01",
+                            windows=(7,), ties=("exclude",), tolerances=(0, 1), hawkes=False)
+    assert len(grid) == 2 * 2  # tolerances x directions
+    row = grid.set_index(["tolerance", "direction"])
+    # A -> B: a1 0 -> 2 escalates under both tolerances; a2 1 -> unknown stays unknown
+    assert row.loc[(0, "A -> B"), ["answers_labelled", "answers_unknown", "share_escalate"]].tolist() == [1, 1, 1.0]
+    assert row.loc[(1, "A -> B"), "share_escalate"] == 1.0
+    # B -> A: b1 2 -> 1 de-escalates with tolerance 0, matches with tolerance 1 (b2 unanswered)
+    assert row.loc[(0, "B -> A"), ["share_escalate", "share_match", "share_de-escalate"]].tolist() == [0.0, 0.0, 1.0]
+    assert row.loc[(1, "B -> A"), ["share_escalate", "share_match", "share_de-escalate"]].tolist() == [0.0, 1.0, 0.0]
+    # the timing columns do not move with the tolerance
+    assert row.loc[(0, "A -> B"), "median_days"] == row.loc[(1, "A -> B"), "median_days"] == 4.0
+
+
+def test_sensitivity_figure_draws_the_first_dates_and_tolerance_and_an_escalation_row():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis import plots
+    from analysis.severity import assign_severity, parse_ladder
+
+    events = make_events([("a1", "2020-01-01", "A", "rocket"), ("b1", "2020-01-04", "B", "airstrike"),
+                          ("a2", "2020-01-06", "A", "rocket")], fatalities=[0, 2, 1], date_precision=["day", "week", "day"])
+    ladder = parse_ladder({"score": "fatalities", "levels": ["none", {"name": "one", "from": 1}, {"name": "2+", "from": 2}]},
+                          origin="t.yaml")
+    grid = sensitivity_grid({"on": assign_severity(events, ladder)}, ResponseRule(study_end="2020-12-31"), sides=["A", "B"],
+                            study_start="2020-01-01", windows=(7, 14), imprecise_dates=("midpoint", "latest"),
+                            tolerances=(0, 1), hawkes=False)
+    fig = plots.sensitivity(grid)
+    assert len(fig.axes) == 4 * 2  # four measures (the share escalating added) x two directions
+    # one line per tie rule, through the two windows only: the other placing and tolerance are not drawn
+    assert [len(line.get_xdata()) for line in fig.axes[0].lines] == [2, 2]
+    assert "imprecise dates at their midpoint, ladder tolerance 0" in fig._suptitle.get_text()
+    # A's first answer (a1, 0 killed -> b1, 2 killed) escalates: the escalation row of A -> B is at 1
+    assert list(fig.axes[6].lines[0].get_ydata()) == [1.0, 1.0]
