@@ -1022,6 +1022,7 @@ def episode_levels(
     end: object,
     labels: Mapping[str, str] | None = None,
     colors: Mapping[str, str] | None = None,
+    title: str | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
     """Both sides' severity levels over one episode: one marker per event, a line per side.
@@ -1036,6 +1037,8 @@ def episode_levels(
         The episode's first and last day (``episodes`` table's ``start_date``/``end_date``).
     labels, colors : mapping, optional
         Side key -> legend label / colour.
+    title : str, optional
+        The figure's title (above the legend); by default the episode's first and last day.
 
     Notes
     -----
@@ -1070,7 +1073,11 @@ def episode_levels(
     ax.tick_params(axis="x", labelsize=7)
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
+    ax.set_xlabel("date", fontsize=8)
+    ax.set_ylabel("severity level", fontsize=8)
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, fontsize=7, frameon=False)
+    ax.set_title(title or f"Episode of {pd.Timestamp(start):%d %b %Y} to {pd.Timestamp(end):%d %b %Y}", fontsize=9, loc="left",
+                 pad=28)
     fig.tight_layout()
     return fig
 
@@ -1187,4 +1194,69 @@ def interrupted_series(
         ax.spines[spine].set_visible(False)
     ax.legend(fontsize=7, frameon=False, loc="upper right")
     fig.tight_layout()
+    return fig
+
+
+__all__ += ["interrupted_series_panels"]
+
+
+def interrupted_series_panels(
+    fitted: pd.DataFrame,
+    summary: pd.DataFrame,
+    *,
+    labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    ncols: int = 2,
+) -> plt.Figure:
+    """Every interrupted time series of a report, one panel per named day and side.
+
+    Each panel is :func:`interrupted_series` (observed weekly averages, the fitted segments and
+    the earlier trend carried on), titled with the named day, its level change with the
+    interval and its placebo p-value; one legend, above the panels, names the lines.
+
+    Parameters
+    ----------
+    fitted, summary : DataFrame
+        ``ITSResult.fitted`` and ``ITSResult.summary`` of
+        :func:`analysis.deterrence.interrupted_time_series`; panels follow the summary's rows.
+    labels, colors : mapping, optional
+        Side key -> label / colour.
+    ncols : int
+        Panels per row.
+    """
+    labels, colors = dict(labels or {}), dict(colors or {})
+    rows = summary.reset_index(drop=True)
+    if rows.empty:
+        raise ValueError("the interrupted time series summary is empty: no named day to draw")
+    ncols = max(1, min(ncols, len(rows)))
+    nrows = -(-len(rows) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(6 * ncols, 3.0 * nrows), squeeze=False)
+    for k, row in rows.iterrows():
+        ax = axes[k // ncols, k % ncols]
+        interrupted_series(fitted, name=row["name"], side=row["side"], label=labels.get(row["side"], row["side"]),
+                           color=colors.get(row["side"]), ax=ax)
+        for text in list(ax.texts):  # the named day is in the title
+            text.remove()
+        change = row["level_change"]
+        if np.isfinite(change) and np.isfinite(row["level_low"]):
+            estimate = f"level change {change:.2f} ({row['level_low']:.2f}\u2013{row['level_high']:.2f})"
+        elif change == 0 or np.isposinf(change):
+            estimate = "no event in a segment"
+        else:
+            estimate = "no finite estimate"
+        placebo = f"placebo p = {row['placebo_p']:.2f}" if np.isfinite(row["placebo_p"]) else "no placebo p"
+        day = pd.Timestamp(row["date"])
+        ax.set_title(f"{row['name']} ({day.day} {day:%b %Y})\n{estimate}, {placebo}", fontsize=8, loc="left")
+        ax.xaxis.set_major_locator(mdates.MonthLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+        if k == 0:
+            handles, names = ax.get_legend_handles_labels()
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    for k in range(len(rows), nrows * ncols):
+        axes[k // ncols, k % ncols].set_visible(False)
+    fig.supxlabel("date", fontsize=8)
+    top = 1 - 0.45 / fig.get_figheight()  # room for the legend: about 0.45 inch
+    fig.legend(handles, names, loc="upper center", ncol=len(names), fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, top))
     return fig

@@ -10,12 +10,17 @@ Findings (:func:`findings`), per direction of answering
     interval; median and quartiles of the answered waits; the Kaplan-Meier median with its
     interval), against chance (the response ratio against its circular-shift null, with the
     p-value), the Hawkes cross-excitation with its interval, the Granger test, the largest
-    space-time interaction when a distance scope is set, and who ends the pauses.
+    space-time interaction when a distance scope is set, how often the answers escalate, match
+    or de-escalate (in words, not shares, when most severity levels are unknown), who ends the
+    pauses, and per named strike the interrupted time series' level change with its interval
+    and placebo p-value.
 Caveats (:func:`caveats`)
     coverage against official counts, events whose side rests on an attribution or a
-    low-confidence source, sides grouped by the spec, rows each model left out and why, and
-    the warnings the tables show (a degenerate response ratio, a unit root, few responses, a
-    poor or explosive Hawkes fit, non-proportional hazards).
+    low-confidence source, sides grouped by the spec, events whose severity is unknown and why,
+    rows each model left out and why, and the warnings the tables show (a degenerate response
+    ratio, a unit root, few responses, a poor or explosive Hawkes fit, non-proportional hazards,
+    response models not fitted, named days whose windows overlap, placebo p-values from few
+    independent windows).
 
 A result that is degenerate or a model that failed is said so, and its number is not quoted.
 Each sentence links to the section of the report it comes from (:data:`SECTIONS`); notes that
@@ -49,7 +54,10 @@ __all__ = [
     "chance_sentences",
     "coverage_caveat",
     "define",
+    "deterrence_caveats",
+    "deterrence_sentences",
     "dictionary_html",
+    "escalation_sentences",
     "findings",
     "granger_sentences",
     "hawkes_sentences",
@@ -59,7 +67,10 @@ __all__ = [
     "model_caveats",
     "notes",
     "pause_sentences",
+    "SENSITIVITY_ESCALATION",
+    "SENSITIVITY_TIMING",
     "sensitivity_table",
+    "severity_caveats",
     "side_caveats",
     "spacetime_sentences",
     "timing_sentences",
@@ -84,7 +95,8 @@ SECTIONS: dict[str, str] = {
     "spacetime": "Did they hit back near where they were hit?",
     "chains": "Chains",
     "pauses": "Episodes and pauses",
-    "rates": "Rates before and after major strikes",
+    "escalation": "Does the answer escalate?",
+    "deterrence": "Did the strikes deter?",
     "survival": "Time to retaliation",
     "reaction": "Reaction functions and VAR",
     "hawkes": "Self- and cross-excitation (Hawkes process)",
@@ -426,6 +438,150 @@ def spacetime_sentences(spacetime: pd.DataFrame | None, *, labels: Mapping[str, 
     return out
 
 
+#: Count columns a severity ladder may need, in words (other columns are named as they are).
+_NEEDED = {"fatalities": "the number killed", "injuries": "the number wounded", "munitions": "the munitions count",
+           "us_killed": "the number of US personnel killed", "target": "the target", "kind": "the kind of event"}
+_NEEDS = re.compile(r"needs ([\w, ]+)$|^unknown: (\w+) missing$")
+
+
+def _missing_inputs(reasons: pd.Series) -> pd.Series:
+    """Per column the ladder needed, how many of these ``severity_reason`` texts name it as missing."""
+    counts: dict[str, int] = {}
+    for text in reasons.dropna().astype(str):
+        found = _NEEDS.search(text)
+        if found:
+            for column in (found.group(1) or found.group(2)).split(", "):
+                counts[column.strip()] = counts.get(column.strip(), 0) + 1
+    return pd.Series(counts, dtype="int64").sort_values(ascending=False, kind="stable")
+
+
+def _needed_words(missing: pd.Series, top: int = 2) -> str:
+    """E.g. "the number killed for 250 events and the target for 3"."""
+    parts = [f"{render.escape(_NEEDED.get(c, c))} for {k:,}" for c, k in missing.head(top).items()]
+    if parts:
+        parts[0] += " event" + ("" if missing.iloc[0] == 1 else "s")
+    return " and ".join(parts)
+
+
+def escalation_sentences(cycles: pd.DataFrame, events: pd.DataFrame | None = None, *, labels: Mapping[str, str],
+                         tolerance: int | None = None, score: str | None = None, min_labelled: int = 10,
+                         alpha: float = 0.05) -> list[Sentence]:
+    """Per direction: how often the answers escalate, match or de-escalate, and how many are unlabelled.
+
+    ``cycles`` carries the labels of :func:`analysis.severity.label_answers` (``escalation``
+    for answered triggers: ``escalate``, ``match``, ``de-escalate`` or ``unknown``). The shares
+    are of the labelled answers, with Wilson intervals, and the count of unlabelled ones is
+    said. When most answers are unlabelled (a level unknown: the ladder never reads a blank
+    count as 0), or fewer than ``min_labelled`` are labelled, the sentence gives counts, not
+    shares, and says why in words; ``events`` (with ``severity_reason``) names the inputs the
+    ladder missed most often. With a numeric ``score`` (the ladder's, e.g. ``fatalities``), the
+    median proportionality ratio (the answer's score over the trigger's) is added.
+    """
+    if cycles is None or "escalation" not in cycles.columns:
+        return []
+    answered = cycles.loc[cycles["response_id"].notna()] if "response_id" in cycles.columns else cycles
+    level = round(100 * (1 - alpha))
+    missing = pd.Series(dtype="int64")
+    if events is not None and "severity_reason" in events.columns:
+        missing = _missing_inputs(events.loc[events["severity_level"].astype(str) == "unknown", "severity_reason"])
+    match_rule = ("the same level" if not tolerance else f"levels within {tolerance} of each other") + " match"
+    out = []
+    for side in _ordered(cycles["trigger_side"].dropna().unique(), labels):
+        mine = answered.loc[answered["trigger_side"] == side, "escalation"].astype("string")
+        n = len(mine)
+        if not n:
+            continue
+        # who answered: the answers' side, else the other sides of the dyad
+        if "response_side" in answered.columns:
+            others = _ordered(answered.loc[answered["trigger_side"] == side, "response_side"].dropna().unique(), labels)
+        else:
+            others = [o for o in _ordered([*cycles["trigger_side"].dropna().unique(), *labels], labels) if o != side]
+        other = " and ".join(_name(o, labels) for o in others) or "the other side"
+        counts = {what: int((mine == what).sum()) for what in ("escalate", "match", "de-escalate", "unknown")}
+        known = n - counts["unknown"]
+        tally = (f"{counts['escalate']:,} escalate, {counts['match']:,} match and {counts['de-escalate']:,} de-escalate "
+                 f"({match_rule})")
+        if counts["unknown"] > n / 2 or known < min_labelled:
+            why = ("most levels are unknown" if counts["unknown"] > n / 2 else f"only {known:,} can be labelled")
+            text = (f"Whether the answers of {other} to {_name(side, labels)} escalate cannot be said from these data, as "
+                    f"{why}: {counts['unknown']:,} of the {n:,} answers pair an event whose severity is unknown")
+            if len(missing):
+                text += f" (the ladder needs a value the data leave blank: {_needed_words(missing)})"
+            text += f"; of the {known:,} labelled, {tally}."
+            out.append(Sentence("escalation", text + _link("escalation"), "warning"))
+            continue
+        parts = []
+        for what in ("escalate", "match", "de-escalate"):
+            low, high = _wilson(counts[what], known, alpha)
+            parts.append(f"{_pct(counts[what] / known)} {what} ({level}% interval {_pct(low)}\u2013{_pct(high)})")
+        text = (f"Of the {known:,} labelled answers of {other} to {_name(side, labels)}, " + ", ".join(parts[:2])
+                + f" and {parts[2]}; {match_rule}")
+        if counts["unknown"]:
+            more = "1 more answer" if counts["unknown"] == 1 else f"{counts['unknown']:,} more answers"
+            text += f"; {more} cannot be labelled (a severity unknown)"
+        if score and "proportionality" in cycles.columns:
+            ratio = answered.loc[answered["trigger_side"] == side, "proportionality"].astype("Float64").dropna().astype(float)
+            if len(ratio) >= min_labelled:
+                q1, med, q3 = np.quantile(ratio, [0.25, 0.5, 0.75])
+                text += (f"; the answer's {render.escape(score)} over its trigger's has median {med:.2g} (quartiles "
+                         f"{q1:.2g}\u2013{q3:.2g}, {len(ratio):,} pairs)")
+        out.append(Sentence("escalation", text + "." + _link("escalation")))
+    return out
+
+
+#: The daily panel's columns in words (the interrupted time series' outcome).
+_OUTCOMES = {"events": "events", "incidence": "days with an event", "fatalities": "people killed", "injuries": "people wounded"}
+
+
+def deterrence_sentences(its: pd.DataFrame | None, *, labels: Mapping[str, str], alpha: float = 0.05) -> list[Sentence]:
+    """Per named day and side modelled: the interrupted time series' level change, its interval and its placebo p-value.
+
+    ``its`` is :attr:`analysis.deterrence.ITSResult.summary`. The level change is the rate just
+    after the named day over the rate the earlier trend projects for it (Newey-West interval);
+    the placebo p-value says how often the same model finds a change as large on days without
+    a named strike, and decides the verdict. An empty segment (an infinite change) and a model
+    without a finite estimate are said in words; a sparse segment is flagged.
+    """
+    if its is None:
+        return []
+    if not len(its):
+        return [Sentence("deterrence", "No named strike is set (cycles.named_events), so there is no interrupted time series."
+                         + _link("deterrence"), "note")]
+    level = round(100 * (1 - alpha))
+    out = []
+    for row in its.itertuples(index=False):
+        what = f"{_OUTCOMES.get(row.outcome, render.escape(row.outcome))} of {_name(row.side, labels)}"
+        day = pd.Timestamp(row.date)
+        when = f"{render.escape(row.name)} ({day.day} {day:%b %Y})"
+        counts = f"{row.events_before:g} in the {row.days_before} days before, {row.events_after:g} in the {row.days_after} after"
+        placebo = ""
+        if np.isfinite(row.placebo_p) and row.placebos:
+            n = int(row.placebos)
+            extreme = round(row.placebo_p * (n + 1) - 1)  # p = (1 + extreme) / (1 + n)
+            change = {"less": "a drop", "greater": "a rise"}.get(row.alternative, "a change")
+            rare = "rare" if row.placebo_p < alpha else "not rare"
+            placebo = (f"; {change} at least as large is {rare} on dates without a named strike ({extreme:,} of {n:,}, "
+                       f"placebo {_p(row.placebo_p)})")
+        if row.level_change == 0 or np.isposinf(row.level_change):
+            empty = "after" if row.level_change == 0 else "before"
+            out.append(Sentence("deterrence", (
+                f"Around {when}, there were no {what} in the segment {empty} it ({counts}): the level change is not finite"
+                + placebo + "." + _link("deterrence")), "warning"))
+            continue
+        if not np.isfinite(row.level_change):
+            out.append(Sentence("deterrence", (
+                f"The interrupted time series of {what} around {when} has no finite estimate ({counts})." + _link("deterrence")),
+                "failed"))
+            continue
+        verb = "fell" if row.level_change < 1 else "rose"
+        text = (f"After {when}, {what} {verb} to {row.level_change:.2f} times the rate their earlier trend projected "
+                f"({level}% interval {row.level_low:.2f}\u2013{row.level_high:.2f}; {counts})" + placebo)
+        if bool(row.sparse):
+            text += "; a segment has few events, so read the placebo p-value rather than the interval"
+        out.append(Sentence("deterrence", text + "." + _link("deterrence"), "warning" if bool(row.sparse) else "ok"))
+    return out
+
+
 def days_band(lo: float, hi: float) -> str:
     """A time band ``(lo, hi]`` of whole days in words: days ``lo + 1`` to ``hi``."""
     first, last = int(lo) + 1, int(hi)
@@ -443,12 +599,19 @@ def findings(
     var_granger: pd.DataFrame | None = None,
     pause_enders: pd.DataFrame | None = None,
     spacetime: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    tolerance: int | None = None,
+    score: str | None = None,
+    its: pd.DataFrame | None = None,
     alpha: float = 0.05,
 ) -> list[Sentence]:
-    """The findings of a report, in order: timing, chance, space-time, Hawkes, Granger, pauses.
+    """The findings of a report, in order: timing, chance, space-time, escalation, Hawkes,
+    Granger, pauses, deterrence.
 
     Each table is optional: a table not given gives no sentence (a table given but empty is a
-    failed step, and says so).
+    failed step, and says so). The escalation sentences need cycles labelled by
+    :func:`analysis.severity.label_answers` (``events``, ``tolerance`` and ``score`` as in
+    :func:`escalation_sentences`); ``its`` is the interrupted time series' summary.
     """
     out: list[Sentence] = []
     if cycles is not None:
@@ -456,12 +619,15 @@ def findings(
     if response_ratio is not None:
         out += chance_sentences(response_ratio, labels=labels, alpha=alpha)
     out += spacetime_sentences(spacetime, labels=labels, alpha=alpha)
+    if cycles is not None:
+        out += escalation_sentences(cycles, events, labels=labels, tolerance=tolerance, score=score, alpha=alpha)
     if hawkes_params is not None:
         out += hawkes_sentences(hawkes_params, hawkes_bootstrap, labels=labels)
     if var_granger is not None:
         out += granger_sentences(var_granger, labels=labels, alpha=alpha)
     if pause_enders is not None:
         out += pause_sentences(pause_enders, labels=labels, alpha=alpha)
+    out += deterrence_sentences(its, labels=labels, alpha=alpha)
     return out
 
 
@@ -567,6 +733,75 @@ def side_caveats(events: pd.DataFrame, spec, *, labels: Mapping[str, str]) -> li
             f"{render.escape(side.label)} is counted with {_name(side.group_with, labels)} (the dyad spec groups them): "
             f"{int(mine.sum()):,} of its events are in that side's counts and in every result." + _link("data", "the data")),
             "note"))
+    return out
+
+
+#: The response models of :func:`analysis.severity.response_models`, in words.
+_MODELS = {"logit answered": "logit of whether an event is answered", "ordered logit level": "ordered logit of the answer's level"}
+
+
+def severity_caveats(events: pd.DataFrame | None, response_models: pd.DataFrame | None = None, *,
+                     labels: Mapping[str, str]) -> list[Sentence]:
+    """The share of events at severity ``unknown`` per side, and why; response models not fitted.
+
+    ``events`` carries ``severity_level`` and ``severity_reason``
+    (:func:`analysis.severity.assign_severity`); the reasons name the inputs a rule needed and
+    the data left blank. ``response_models`` is the coefficients table of
+    :func:`analysis.severity.response_models`: a row without an estimate is a model not fitted.
+    """
+    out = []
+    if events is not None and "severity_level" in events.columns and len(events):
+        sided = events.loc[events["side"].notna()]
+        unknown = sided["severity_level"].astype(str) == "unknown"
+        if unknown.any():
+            parts = []
+            for side in _ordered(sided["side"].unique(), labels):
+                of_side = (sided["side"] == side).to_numpy()
+                k, n = int((unknown.to_numpy() & of_side).sum()), int(of_side.sum())
+                parts.append(f"{k:,} of the {n:,} events of {_name(side, labels)} ({_pct(k / n)})")
+            missing = _missing_inputs(sided.loc[unknown, "severity_reason"]) if "severity_reason" in sided.columns else None
+            why = (f": the ladder needs a value the data leave blank ({_needed_words(missing)}), and a blank is never "
+                   "read as zero" if missing is not None and len(missing) else "")
+            out.append(Sentence("escalation", (
+                "Severity is unknown for " + "; ".join(parts) + why + ". An answer involving such an event is labelled only "
+                "when every level it could have gives the same label." + _link("escalation")), "note"))
+    if response_models is not None and len(response_models):
+        for row in response_models.itertuples(index=False):
+            if not np.isfinite(row.coef):
+                model = _MODELS.get(row.model, f"model {render.escape(row.model)}")
+                out.append(Sentence("escalation", (
+                    f"The {model} after events of {_name(row.trigger_side, labels)} is not fitted "
+                    f"({int(row.n):,} observations with the levels it needs: too few, or one outcome or one level only)."
+                    + _link("escalation")), "warning"))
+    return out
+
+
+def deterrence_caveats(its: pd.DataFrame | None, *, min_windows: int = 20) -> list[Sentence]:
+    """Named days whose windows overlap, and placebo p-values drawn from few independent windows.
+
+    ``its`` is :attr:`analysis.deterrence.ITSResult.summary`. Two named days closer than the
+    window (``days_before + days_after``) share days: their estimates are not separate effects.
+    Placebo windows overlap each other: when the eligible dates hold fewer than
+    ``min_windows`` non-overlapping windows the placebo p-value is only approximate.
+    """
+    if its is None or not len(its):
+        return []
+    out = []
+    days = its.drop_duplicates("name").sort_values("date", kind="stable")
+    width = int(its["days_before"].max() + its["days_after"].max())
+    close = [(a, b) for a, b in zip(days.itertuples(index=False), days.iloc[1:].itertuples(index=False))
+             if (pd.Timestamp(b.date) - pd.Timestamp(a.date)).days < width]
+    if close:
+        pairs = "; ".join(f"{render.escape(a.name)} and {render.escape(b.name)} "
+                          f"({(pd.Timestamp(b.date) - pd.Timestamp(a.date)).days} days apart)" for a, b in close)
+        out.append(Sentence("deterrence", (
+            f"Named days closer than the {width}-day window share their segments: {pairs}. Their level changes are not "
+            "separate effects: each measures everything that changed around both days." + _link("deterrence")), "warning"))
+    windows = float(its["independent_windows"].min())
+    if np.isfinite(windows) and windows < min_windows:
+        out.append(Sentence("deterrence", (
+            f"The placebo dates lie in about {windows:.0f} non-overlapping windows, so the placebo p-values rest on few "
+            "independent comparisons and are only approximate." + _link("deterrence")), "warning"))
     return out
 
 
@@ -771,6 +1006,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "cluster_id": ("merged event", "Reports merged as one event share this id (dedup)."),
     "cluster_size": ("reports merged", "How many reports were merged into this event."),
     "confidence": ("confidence", "The source data's confidence in the event (high, medium, low), where it has one."),
+    # the severity ladder (analysis.severity)
+    "severity_level": ("severity", "Level of the event on the dyad's severity ladder (number and name, least severe 0), or "
+                                   "unknown when a value the ladder needs is blank (never read as 0)."),
+    "severity_rank": ("severity rank", "The level's number (0 = least severe); blank when unknown."),
+    "severity_low": ("severity at least", "Lowest level the event can have (equal to the rank when known; for an unknown "
+                                          "level, the highest rule that holds; blank when nothing bounds it)."),
+    "severity_high": ("severity at most", "Highest level the event can have (equal to the rank when known; for an unknown "
+                                          "level, the highest rule that might hold; blank when nothing bounds it)."),
+    "severity_reason": ("why this severity", "The ladder's rule (or score bound) that placed the event, or why its level is "
+                                             "unknown: the rule and the blank values it needs."),
+    "severity_score": ("severity score", "The ladder's numeric score of the event (e.g. people killed), where it has one."),
     # cycles (analysis.cycles)
     "trigger_id": ("event", "The event (trigger) whose answer is sought."),
     "trigger_side": ("side", "Side of the trigger."),
@@ -795,6 +1041,17 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "chain_id": ("chain", "Id of the chain the event belongs to (the event_id of its first event)."),
     "chain_position": ("position in chain", "1 for the chain's first event, 2 for the answer to it, and so on."),
     "chain_length": ("chain length", "Number of events in the chain."),
+    "trigger_level": ("trigger severity", "Severity level of the trigger (unknown: a value the ladder needs is blank)."),
+    "response_level": ("answer severity", "Severity level of the answer (blank when censored)."),
+    "trigger_rank": ("trigger rank", "The trigger's level number (blank when unknown)."),
+    "response_rank": ("answer rank", "The answer's level number (blank when unknown or censored)."),
+    "level_difference": ("change of level", "Answer's level minus the trigger's (blank when either is unknown)."),
+    "escalation": ("the answer", "escalate (the answer's level above the trigger's by more than the tolerance), match, "
+                                 "de-escalate, or unknown (a level unknown and its bounds undecided); blank when censored."),
+    "trigger_score": ("trigger score", "The ladder's numeric score of the trigger (e.g. people killed)."),
+    "response_score": ("answer score", "The ladder's numeric score of the answer."),
+    "proportionality": ("answer / trigger", "The answer's score over the trigger's (blank when the trigger's is 0 or a score "
+                                            "is blank)."),
     "trigger_{count}": ("{count}", "The trigger event: {count} (blank when unknown)."),
     "response_{count}": ("answer: {count}", "The answer event: {count} (blank when unknown)."),
     "trigger_location": ("place", "Place of the trigger."),
@@ -806,7 +1063,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "end_date": ("to", "Last day."),
     "duration_days": ("days", "Days from the first to the last day."),
     "event_days": ("days with events", "Days with at least one event."),
-    "n_events": ("events", "Number of events."),
+    "n_events": ("events", "Number of events (in the Hawkes tables: the side's events in the fit)."),
     "n_{side}": ("{side}", "Events of {side}."),
     "start_side": ("started by", "Side of the first event (both: both sides on the first day)."),
     "end_side": ("ended by", "Side of the last event (both: both sides on the last day)."),
@@ -814,6 +1071,23 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "alternations": ("alternations", "How often the acting side changed from one event day to the next."),
     "calm_after_days": ("calm after (days)", "Days without an event after the episode."),
     "calm_after_censored": ("calm runs past the data", "The calm after the episode lasts to the end of the data."),
+    "events_known": ("events of known level", "Events of the episode whose severity level is known."),
+    "events_unknown": ("events of unknown level", "Events of the episode whose severity level is unknown (left out of "
+                                                  "its trajectory)."),
+    "trajectory_complete": ("every level known", "Every event of the episode has a known severity level."),
+    "first_rank": ("first level no.", "Level of the episode's first day with a known level (a day's level is the highest "
+                                      "known level of its events)."),
+    "peak_rank": ("peak level no.", "Highest level of the episode."),
+    "last_rank": ("last level no.", "Level of the episode's last day with a known level."),
+    "first_level": ("first level", "The first level, by name."),
+    "peak_level": ("peak level", "The peak level, by name."),
+    "last_level": ("last level", "The last level, by name."),
+    "peak_rank_{side}": ("peak of {side}", "Highest level of the events of {side} in the episode."),
+    "peak_side": ("peak reached by", "The side that first reached the episode's peak (both: the same day)."),
+    "escalated_first": ("escalated first", "The first side whose level on a day exceeded every earlier day's (both: the "
+                                           "same day; none: never above the first day)."),
+    "first_escalation_date": ("first escalation", "Day of that first escalation."),
+    "ended_after": ("ended after", "The episode's last change of level: escalation, de-escalation, or no change."),
     "pause_id": ("pause", "Number of the pause, in date order."),
     "length_days": ("days", "Length of the pause in days."),
     "after_side": ("after", "Side of the last event before the pause."),
@@ -837,14 +1111,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "null_low": ("chance (2.5%)", "2.5% quantile of the statistic over the circular shifts."),
     "null_high": ("chance (97.5%)", "97.5% quantile of the statistic over the circular shifts."),
     "p_value": ("p", "Share of shifts at least as extreme as observed, (1 + count) / (1 + draws)."),
-    "alternative": ("tested", "greater: more answers than chance; less: sooner answers than chance."),
+    "alternative": ("tested", "The alternative of the test: greater (more answers than chance), less (sooner answers than "
+                              "chance; in the interrupted time series, a drop), two-sided (a change either way)."),
     "draws": ("shifts", "Number of circular shifts."),
     "shift_side": ("shifted side", "The side whose dates were shifted."),
     "k_days": ("k (days)", "Horizon of the response ratio, in days."),
     "degenerate": ("degenerate", "The null itself answers almost every event: timing cannot discriminate."),
     "degenerate_reason": ("why degenerate", "Why the response ratio is degenerate."),
     # summaries shown in the report
-    "triggers": ("events", "Events of the side."),
+    "triggers": ("events", "Events of the side (in the response curve, those whose window ends within the data)."),
     "responses": ("answered", "Events answered within the window."),
     "censored_window_end": ("no answer in window", "Events with no answer within the window."),
     "censored_study_end": ("data ended first", "Events whose window ran past the end of the data."),
@@ -858,6 +1133,52 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "events": ("events", "Number of events."),
     "response_ratio": ("share answered", "Share of events answered within the window."),
     "hawkes_cross_excitation": ("Hawkes cross-excitation", "Expected events of the other side one event triggers (Hawkes)."),
+    "dates": ("imprecise dates", "Where events dated to a week or a month go: midpoint, dropped, earliest or latest day."),
+    "tolerance": ("tolerance", "Levels of the severity ladder within which an answer matches its trigger."),
+    "answers_labelled": ("answers labelled", "Answers labelled escalate, match or de-escalate."),
+    "answers_unknown": ("answers unlabelled", "Answers whose label is unknown (a severity level unknown)."),
+    "share_escalate": ("% escalate", "Share of the labelled answers above the trigger's level (beyond the tolerance)."),
+    "share_match": ("% match", "Share of the labelled answers within the tolerance of the trigger's level."),
+    "share_de-escalate": ("% de-escalate", "Share of the labelled answers below the trigger's level (beyond the tolerance)."),
+    # escalation matrix and response curves (analysis.severity)
+    "pairs": ("answers", "Answered triggers at this trigger level whose answer is at this level (an answer to several "
+                         "triggers counts for each)."),
+    "row_share": ("share of the row", "Share of the trigger level's answers at this answer level."),
+    "incomplete": ("left out", "Triggers whose window runs past the end of the data (follow-up incomplete)."),
+    "answered": ("answered", "Triggers answered within the window."),
+    "share_answered": ("% answered", "Share of the triggers answered within the window."),
+    "share_low": ("% answered (low)", "Lower end of the Wilson interval of the share answered."),
+    "share_high": ("% answered (high)", "Upper end of the Wilson interval of the share answered."),
+    "answers_known": ("answers of known level", "Answers whose level is known."),
+    "mean_response_rank": ("mean answer level", "Mean level number of the answers."),
+    "mean_low": ("mean (low)", "Lower end of the t interval of the mean answer level."),
+    "mean_high": ("mean (high)", "Upper end of the t interval of the mean answer level."),
+    # interrupted time series around named days (analysis.deterrence)
+    "outcome": ("daily count of", "The daily series modelled: events, incidence (days with an event), fatalities or injuries."),
+    "family": ("model", "poisson (quasi-likelihood) or negbin (negative binomial NB2)."),
+    "days_before": ("days before", "Days in the segment before the named day."),
+    "days_after": ("days after", "Days in the segment after the named day."),
+    "events_before": ("count before", "The series' total in the segment before."),
+    "events_after": ("count after", "The series' total in the segment after."),
+    "sparse": ("sparse", "A segment holds fewer than the minimum of events: its interval means little."),
+    "pre_trend": ("trend before (per day)", "Rate ratio per day of the trend before the named day."),
+    "level_change": ("level change", "Rate just after the named day over the rate the earlier trend projects for it (0: no "
+                                     "event after; inf: none before)."),
+    "level_low": ("level (low)", "Lower end of its Newey-West interval."),
+    "level_high": ("level (high)", "Upper end of its Newey-West interval."),
+    "level_p": ("level p (HAC)", "p-value of the level change, Newey-West standard error."),
+    "slope_change": ("slope change (per day)", "Change of the daily trend after the named day, as a rate ratio per day."),
+    "slope_low": ("slope (low)", "Lower end of its interval."),
+    "slope_high": ("slope (high)", "Upper end of its interval."),
+    "slope_p": ("slope p (HAC)", "p-value of the slope change."),
+    "alpha_nb": ("NB dispersion", "Dispersion of the negative binomial model (blank for Poisson)."),
+    "hac_lags": ("HAC lags", "Maximum lag (days) of the Newey-West covariance."),
+    "placebos": ("placebo dates", "Placebo dates with an estimate: days without a named strike, same model."),
+    "placebos_no_estimate": ("placebos without estimate", "Placebo dates left out: no event in their window, or no finite "
+                                                          "estimate."),
+    "placebo_p": ("placebo p", "(1 + placebo dates with a level change at least as extreme) / (1 + placebo dates)."),
+    "independent_windows": ("independent windows", "Eligible placebo days over the window's length: about how many "
+                                                   "non-overlapping windows the placebos come from."),
     # load counts, rejects, provenance
     "read": ("read", "Records read from the source."),
     "accepted": ("accepted", "Records accepted as events."),
@@ -928,7 +1249,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "df_num": ("df (num.)", "Numerator degrees of freedom."),
     "df_denom": ("df (denom.)", "Denominator degrees of freedom."),
     # Hawkes (analysis.hawkes)
-    "n_events": ("events", "Events of the side in the fit."),
     "expected_background": ("background events", "Events the baseline rate alone would give."),
     "triggered_share": ("share triggered", "Share of the side's events triggered by earlier events."),
     "stationary_share": ("share triggered (stationary)", "Share triggered in the stationary process."),
@@ -1004,20 +1324,59 @@ def dictionary_html(tables: Mapping[str, pd.DataFrame], *, labels: Mapping[str, 
     return render.Html("".join(blocks))
 
 
-def sensitivity_table(grid: pd.DataFrame) -> pd.DataFrame:
-    """The sensitivity grid without repeated rows: when merging duplicate reports changes no
-    number, the ``dedup`` settings collapse into one row marked ``"on = off"``."""
-    keys = ["direction", "ties", "window_days"]
-    values = [c for c in grid.columns if c not in [*keys, "dedup"]]
-    settings = list(dict.fromkeys(grid["dedup"]))
+#: Measures of the sensitivity grid: of timing (one value per cell) and of escalation (one per tolerance too).
+SENSITIVITY_TIMING = ("events", "median_days", "response_ratio", "hawkes_cross_excitation")
+SENSITIVITY_ESCALATION = ("answers_labelled", "answers_unknown", "share_escalate", "share_match", "share_de-escalate")
 
-    def block(setting):
-        return grid[grid["dedup"] == setting].set_index(keys).sort_index()[values]
 
-    if len(settings) > 1 and all(block(d).equals(block(settings[0])) for d in settings[1:]):
-        grid = grid[grid["dedup"] == settings[0]].assign(dedup=" = ".join(map(str, settings)))
-    out = grid.drop_duplicates().sort_values([*keys, "dedup"], kind="stable")
-    return out[["direction", "dedup", "ties", "window_days", *values]].reset_index(drop=True)
+def sensitivity_table(grid: pd.DataFrame, *, escalation: bool = False) -> pd.DataFrame:
+    """The sensitivity grid as a report shows it, without repeated rows.
+
+    A setting that changes no number collapses into one row: merging duplicate reports or not
+    (``dedup`` ``"on = off"``), and the placing of imprecise dates (e.g. ``"midpoint = dropped =
+    earliest = latest"`` when no date is imprecise). Rows go by direction, dedup, dates, tie rule
+    and window, in the grid's order.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        Output of :func:`analysis.sensitivity.sensitivity_grid`.
+    escalation : bool
+        False: the timing measures (:data:`SENSITIVITY_TIMING`), one row per cell. True: the
+        escalation labels, one column per tolerance (``"tolerance 0"``...) whose cell reads
+        ``"40% · 35% · 25% of 20"``: the shares of the labelled answers that escalate, match and
+        de-escalate, and how many were labelled.
+    """
+    if escalation and "tolerance" not in grid.columns:
+        raise ValueError("the sensitivity grid has no tolerance column: build it with tolerances")
+    measures = SENSITIVITY_ESCALATION if escalation else SENSITIVITY_TIMING
+    values = [c for c in measures if c in grid.columns]
+    frame = grid
+    if not escalation:
+        frame = grid.drop(columns=[c for c in (*SENSITIVITY_ESCALATION, "tolerance") if c in grid.columns]).drop_duplicates()
+    keys = ["direction", "ties", "window_days", *(["tolerance"] if escalation else [])]
+    settings = [c for c in ("dedup", "dates") if c in frame.columns]
+    for column in settings:
+        index = keys + [c for c in settings if c != column]
+        choices = list(dict.fromkeys(frame[column]))
+
+        def block(choice, column=column, index=index):
+            return frame[frame[column] == choice].set_index(index).sort_index()[values]
+
+        if len(choices) > 1 and all(block(c).equals(block(choices[0])) for c in choices[1:]):
+            frame = frame[frame[column] == choices[0]].assign(**{column: " = ".join(map(str, choices))})
+    order = ["direction", *settings, "ties", "window_days"]
+    # in the grid's own order of settings: the order in which values first appear
+    ranks = {c: {v: i for i, v in enumerate(dict.fromkeys(frame[c]))} for c in order}
+    frame = frame.sort_values(order, key=lambda s: s.map(ranks[s.name]), kind="stable")
+    if not escalation:
+        return frame[[*order, *values]].reset_index(drop=True)
+    cells = [f"{_pct(e)} \u00b7 {_pct(m)} \u00b7 {_pct(d)} of {int(n):,}" if n else "none labelled"
+             for e, m, d, n in frame[["share_escalate", "share_match", "share_de-escalate", "answers_labelled"]].itertuples(
+                 index=False)]
+    wide = frame.assign(cell=cells).pivot(index=order, columns="tolerance", values="cell")
+    wide.columns = [f"tolerance {t}" for t in wide.columns]
+    return wide.reset_index().sort_values(order, key=lambda s: s.map(ranks[s.name]), kind="stable").reset_index(drop=True)
 
 
 def write_csv(frame: pd.DataFrame, folder: str | Path, name: str) -> Path:

@@ -628,7 +628,8 @@ def label_answers(
     DataFrame
         ``cycles`` with ``trigger_level``, ``response_level`` (categorical labels; the
         response's missing when censored), ``trigger_rank``, ``response_rank``,
-        ``level_change`` (response minus trigger), ``escalation`` (``escalate``, ``match``,
+        ``level_difference`` (response minus trigger; ``level_change`` names the
+        rate ratio of :mod:`analysis.deterrence`), ``escalation`` (``escalate``, ``match``,
         ``de-escalate``, ``unknown``; missing for censored triggers) and, when the events
         carry ``severity_score``, ``trigger_score``, ``response_score`` and
         ``proportionality`` (response score / trigger score; missing when the trigger's score
@@ -663,7 +664,7 @@ def label_answers(
         out[f"{prefix}_level"] = pd.Categorical(part["severity_level"].to_numpy(), categories=categories)
         out[f"{prefix}_rank"] = part["severity_rank"].astype("Int64").array  # Int64 whether or not a rank is missing
     answered = cycles["response_id"].notna().to_numpy()
-    out["level_change"] = (out["response_rank"] - out["trigger_rank"]).astype("Int64")
+    out["level_difference"] = (out["response_rank"] - out["trigger_rank"]).astype("Int64")
 
     t_lo, t_hi = (trig[c].astype("Float64").to_numpy(dtype=float, na_value=np.nan) for c in ("severity_low", "severity_high"))
     r_lo, r_hi = (resp[c].astype("Float64").to_numpy(dtype=float, na_value=np.nan) for c in ("severity_low", "severity_high"))

@@ -287,3 +287,28 @@ def test_check_its_options_passes_good_settings_and_names_the_file_and_key_of_ba
         with pytest.raises(ValueError) as err:
             check_its_options(options, **where)
         assert str(err.value).startswith(message), str(err.value)
+
+
+def test_interrupted_series_panels_one_per_named_day_titled_with_the_estimates():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+    from analysis.plots import check_figure
+
+    panel = panel_of({"A": np.r_[np.full(300, 2.0), np.full(300, 0.5)], "B": 1.0}, days=600, seed=4)
+    result = interrupted_time_series(panel, {"drop": START + pd.Timedelta(days=300), "later": START + pd.Timedelta(days=450)},
+                                     sides=["A"], before_days=60, after_days=60, n_placebos=19, seed=1)
+    fig = plots.interrupted_series_panels(result.fitted, result.summary, labels={"A": "side A"}, ncols=2)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 2
+    first = result.summary.iloc[0]
+    assert shown[0].get_title(loc="left") == (f"drop (27 Oct 2020)\nlevel change {first['level_change']:.2f} "
+                                              f"({first['level_low']:.2f}\u2013{first['level_high']:.2f}), "
+                                              f"placebo p = {first['placebo_p']:.2f}")
+    # one legend for the figure, none over the panels; nothing a report would refuse
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    assert check_figure(fig) == []
+    plt.close("all")

@@ -2,6 +2,7 @@
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -286,8 +287,38 @@ def _package_tables():
     pause_table = pauses(events, sides=["a", "b"], study_start="2020-01-01", study_end="2020-03-31")
     ratio = permutation_test(events, ResponseRule(window_days=10, study_end="2020-03-31"), study_start="2020-01-01",
                              n_draws=9).summary
-    return {"events": events, "cycles": cycles, "episodes": episodes(events, sides=["a", "b"], quiet_days=7, study_end="2020-03-31"),
-            "pauses": pause_table, "pause_enders": pause_enders(pause_table, sides=["a", "b"]), "response_ratio": ratio}
+    tables = {"events": events, "cycles": cycles,
+              "episodes": episodes(events, sides=["a", "b"], quiet_days=7, study_end="2020-03-31"),
+              "pauses": pause_table, "pause_enders": pause_enders(pause_table, sides=["a", "b"]), "response_ratio": ratio}
+    return {**tables, **_escalation_tables(events, tables["episodes"])}
+
+
+def _escalation_tables(events, episode_table):
+    """The escalation tables a report writes as CSV: severity on the events, labels on the cycles, the
+    episodes' trajectories, the matrix, the response curve, the interrupted time series and the
+    sensitivity grid, by the package's own functions."""
+    from analysis.cycles import build_cycles
+    from analysis.deterrence import interrupted_time_series
+    from analysis.episodes import episode_severity
+    from analysis.panel import daily_panel
+    from analysis.response import ResponseRule
+    from analysis.sensitivity import sensitivity_grid
+    from analysis.severity import assign_severity, escalation_matrix, label_answers, parse_ladder, response_curve
+
+    ladder = parse_ladder({"score": "fatalities", "levels": ["none", {"name": "one", "from": 1}, {"name": "2+", "from": 2}]},
+                          origin="t.yaml")
+    placed = assign_severity(events, ladder)
+    cycles = label_answers(build_cycles(placed, window_days=10, study_end="2020-03-31", severity_cols=("fatalities",)), placed)
+    panel = daily_panel(placed, sides=["a", "b"], start="2020-01-01", end="2020-03-31")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        its = interrupted_time_series(panel, {"x": "2020-02-01"}, before_days=20, after_days=20, n_placebos=5).summary
+    grid = sensitivity_grid({"on": placed}, ResponseRule(study_end="2020-03-31"), sides=["a", "b"], study_start="2020-01-01",
+                            windows=(10,), tolerances=(0, 1), hawkes=False)
+    return {"events": placed, "cycles": cycles,
+            "episodes": episode_table.merge(episode_severity(episode_table, placed, sides=["a", "b"]), on="episode_id"),
+            "escalation_matrix": escalation_matrix(cycles), "response_curve": response_curve(cycles), "its": its,
+            "sensitivity": grid}
 
 
 def test_the_data_dictionary_defines_every_column_the_report_writes():
@@ -367,3 +398,149 @@ def test_cycles_preview_links_each_event_to_its_first_source():
     assert '<a href="https://a.example/1" rel="noopener noreferrer">a1</a>' in page
     assert '<a href="https://b.example/1" rel="noopener noreferrer">b1</a>' in page and "b.example/2" not in page
     assert "Base &lt;A&gt;" in page and "Side A" in page
+
+
+# --- does the answer escalate, did the strikes deter ------------------------------------------
+
+
+def _labelled(rows):
+    """Cycles rows ``(trigger_id, trigger_side, escalation)``; escalation None: censored."""
+    frame = pd.DataFrame(rows, columns=["trigger_id", "trigger_side", "escalation"])
+    frame["response_id"] = np.where(frame["escalation"].isna(), None, "r-" + frame["trigger_id"])
+    frame["escalation"] = frame["escalation"].astype("string")
+    return frame
+
+
+def test_escalation_sentence_gives_shares_of_labelled_answers_and_counts_the_unknown():
+    # a: 13 answers, 6 escalate, 4 match, 2 de-escalate, 1 unknown, and one event unanswered
+    rows = ([(f"a{i}", "a", "escalate") for i in range(6)] + [(f"m{i}", "a", "match") for i in range(4)]
+            + [("d1", "a", "de-escalate"), ("d2", "a", "de-escalate"), ("u1", "a", "unknown"), ("c1", "a", None)])
+    (s,) = report.escalation_sentences(_labelled(rows), labels=LABELS, tolerance=0)
+    # Wilson 95% intervals: 6/12 0.254-0.746, 4/12 0.138-0.609, 2/12 0.047-0.448
+    assert s.status == "ok" and s.section == "escalation"
+    assert s.text.startswith("Of the 12 labelled answers of Side B to Side A, 50% escalate (95% interval 25%\u201375%), "
+                             "33% match (95% interval 14%\u201361%) and 17% de-escalate (95% interval 5%\u201345%); "
+                             "the same level match; 1 more answer cannot be labelled (a severity unknown).")
+    # a tolerance is said as such
+    (s,) = report.escalation_sentences(_labelled(rows), labels=LABELS, tolerance=1)
+    assert "levels within 1 of each other match" in s.text
+
+
+def test_escalation_sentence_is_in_words_when_most_levels_are_unknown():
+    # b: 5 answers, 3 unknown: most are unknown, so counts and why, no shares
+    rows = [("b1", "b", "unknown"), ("b2", "b", "unknown"), ("b3", "b", "unknown"), ("b4", "b", "escalate"),
+            ("b5", "b", "match")]
+    events = pd.DataFrame({"severity_level": ["unknown"] * 5 + ["1 L1"],
+                           "severity_reason": ["unknown: rule 'killed' (3 killed) needs fatalities"] * 3
+                           + ["unknown: fatalities missing", "unknown: at least 0 none by rule 'none'; rule 'salvo' (1 heavy) "
+                              "needs munitions, fatalities", "rule 'strike'"]})
+    (s,) = report.escalation_sentences(_labelled(rows), events, labels=LABELS)
+    assert s.status == "warning"
+    # fatalities missing for 5 unknown events, munitions for 1
+    assert s.text == ("Whether the answers of Side A to Side B escalate cannot be said from these data, as most levels are "
+                      "unknown: 3 of the 5 answers pair an event whose severity is unknown (the ladder needs a value the data "
+                      "leave blank: the number killed for 5 events and the munitions count for 1); of the 2 labelled, 1 "
+                      "escalate, 1 match and 0 de-escalate (the same level match). (more)")
+    assert "%" not in s.text
+    # few labelled answers, even if most are known: counts, not shares
+    few = [(f"k{i}", "a", "match") for i in range(4)]
+    (s,) = report.escalation_sentences(_labelled(few), labels=LABELS)
+    assert s.status == "warning" and "as only 4 can be labelled" in s.text and "%" not in s.text
+
+
+def test_escalation_sentence_adds_the_proportionality_on_a_score_ladder():
+    rows = [(f"a{i}", "a", "match") for i in range(10)]
+    cycles = _labelled(rows).assign(proportionality=pd.array([0.5, 1, 1, 1, 1, 2, 2, 2, 4, None], dtype="Float64"))
+    (s,) = report.escalation_sentences(cycles, labels=LABELS, score="fatalities", min_labelled=5)
+    # nine ratios 0.5, 1, 1, 1, 1, 2, 2, 2, 4: median 1, quartiles 1 and 2
+    assert "the answer's fatalities over its trigger's has median 1 (quartiles 1\u20132, 9 pairs)" in s.text
+    assert report.escalation_sentences(cycles.drop(columns="escalation"), labels=LABELS) == []
+
+
+def _its(**changes):
+    row = {"name": "2 Feb 2024 strikes", "date": pd.Timestamp("2024-02-03"), "side": "b", "outcome": "events",
+           "family": "poisson", "days_before": 60, "days_after": 60, "events_before": 77.0, "events_after": 7.0,
+           "sparse": False, "pre_trend": 1.01, "level_change": 0.378, "level_low": 0.197, "level_high": 0.725,
+           "level_p": 0.0034, "placebos": 184, "placebos_no_estimate": 15, "placebo_p": 90 / 185, "alternative": "two-sided",
+           "independent_windows": 7.98}
+    return {**row, **changes}
+
+
+def test_deterrence_sentence_gives_the_level_change_its_interval_and_placebo_p():
+    (s,) = report.deterrence_sentences(pd.DataFrame([_its()]), labels=LABELS)
+    # p = (1 + 89) / (1 + 184): 89 placebo dates had a change at least as large
+    assert s.status == "ok" and s.section == "deterrence"
+    assert s.text == ("After 2 Feb 2024 strikes (3 Feb 2024), events of Side B fell to 0.38 times the rate their earlier trend "
+                      "projected (95% interval 0.20\u20130.72; 77 in the 60 days before, 7 in the 60 after); a change at least "
+                      "as large is not rare on dates without a named strike (89 of 184, placebo p = 0.486). (more)")
+    (s,) = report.deterrence_sentences(pd.DataFrame([_its(alternative="less", placebo_p=3 / 185, level_change=2.5,
+                                                          level_low=1.2, level_high=5.0)]), labels=LABELS)
+    assert "rose to 2.50 times" in s.text and "a drop at least as large is rare on dates without a named strike (2 of 184" in s.text
+
+
+def test_deterrence_sentence_for_an_empty_segment_a_failed_fit_and_a_sparse_one():
+    table = pd.DataFrame([_its(level_change=0.0, level_low=np.nan, level_high=np.nan, events_after=0.0),
+                          _its(level_change=np.nan, placebo_p=np.nan, placebos=0),
+                          _its(sparse=True, events_after=3.0)])
+    empty, failed, sparse = report.deterrence_sentences(table, labels=LABELS)
+    assert empty.status == "warning" and "no events of Side B in the segment after it" in empty.text
+    assert failed.status == "failed" and "has no finite estimate" in failed.text and "placebo" not in failed.text
+    assert sparse.status == "warning" and "read the placebo p-value rather than the interval" in sparse.text
+    (none,) = report.deterrence_sentences(its_empty := pd.DataFrame(columns=list(_its())), labels=LABELS)
+    assert none.status == "note" and "No named strike" in none.text and len(its_empty) == 0
+    assert report.deterrence_sentences(None, labels=LABELS) == []
+
+
+def test_severity_caveat_counts_unknown_levels_per_side_and_says_why():
+    events = make_events([("a1", "2020-01-01", "a", "rocket"), ("a2", "2020-01-02", "a", "rocket"),
+                          ("a3", "2020-01-03", "a", "rocket"), ("b1", "2020-01-04", "b", "airstrike")])
+    events["severity_level"] = ["unknown", "unknown", "0 none", "1 strike"]
+    events["severity_reason"] = ["unknown: rule 'killed' (3 killed) needs fatalities", "unknown: rule 'killed' (3 killed) "
+                                 "needs fatalities, target", "rule 'none'", "rule 'strike'"]
+    models = pd.DataFrame({"trigger_side": ["a", "b"], "model": ["logit answered", "logit answered"], "n": [40, 3],
+                           "coef": [0.2, np.nan]})
+    unknown, not_fitted = report.severity_caveats(events, models, labels=LABELS)
+    # a: 2 of 3 unknown, fatalities missing for 2, the target for 1; b: 0 of 1
+    assert unknown.text == ("Severity is unknown for 2 of the 3 events of Side A (67%); 0 of the 1 events of Side B (0%): the "
+                            "ladder needs a value the data leave blank (the number killed for 2 events and the target for 1), "
+                            "and a blank is never read as zero. An answer involving such an event is labelled only when every "
+                            "level it could have gives the same label. (more)")
+    assert not_fitted.status == "warning" and "logit of whether an event is answered after events of Side B is not fitted (3 observations" in not_fitted.text
+
+
+def test_deterrence_caveats_overlapping_windows_and_few_independent_windows():
+    table = pd.DataFrame([_its(), _its(name="7 Feb 2024 strike", date=pd.Timestamp("2024-02-07")),
+                          _its(name="2019 strikes", date=pd.Timestamp("2019-12-29"), independent_windows=30.0)])
+    overlap, few = report.deterrence_caveats(table)
+    # windows of 60 + 60 days: 3 and 7 Feb are 4 days apart; Dec 2019 is far from both
+    assert overlap.text.startswith("Named days closer than the 120-day window share their segments: 2 Feb 2024 strikes and "
+                                   "7 Feb 2024 strike (4 days apart).")
+    assert "about 8 non-overlapping windows" in few.text
+    assert report.deterrence_caveats(table.iloc[[2]]) == []
+
+
+def test_sensitivity_table_collapses_dates_that_change_nothing_and_pivots_the_tolerances():
+    rows = []
+    for dates in ("midpoint", "dropped"):
+        for tolerance in (0, 1):
+            for window in (7, 14):
+                # the escalation shares move with the tolerance, nothing moves with the dates
+                esc, match = (0.5, 0.25) if tolerance == 0 else (0.25, 0.5)
+                rows.append(("on", "exclude", dates, window, "a -> b", 10, 2.0, 0.5, 0.1, tolerance, 8, 2, esc, match, 0.25))
+    grid = pd.DataFrame(rows, columns=["dedup", "ties", "dates", "window_days", "direction", "events", "median_days",
+                                       "response_ratio", "hawkes_cross_excitation", "tolerance", "answers_labelled",
+                                       "answers_unknown", "share_escalate", "share_match", "share_de-escalate"])
+    timing = report.sensitivity_table(grid)
+    # one row per window: the dates collapse, the tolerances are not a timing setting
+    assert timing.columns.tolist() == ["direction", "dedup", "dates", "ties", "window_days", "events", "median_days",
+                                       "response_ratio", "hawkes_cross_excitation"]
+    assert timing["window_days"].tolist() == [7, 14] and set(timing["dates"]) == {"midpoint = dropped"}
+    labels = report.sensitivity_table(grid, escalation=True)
+    assert labels.columns.tolist() == ["direction", "dedup", "dates", "ties", "window_days", "tolerance 0", "tolerance 1"]
+    assert labels.loc[0, "tolerance 0"] == "50% \u00b7 25% \u00b7 25% of 8"
+    assert labels.loc[0, "tolerance 1"] == "25% \u00b7 50% \u00b7 25% of 8"
+    # the placing of dates kept apart, in the grid's order (midpoint first), when it changes a number
+    moved = grid.assign(median_days=np.where(grid["dates"] == "dropped", 3.0, 2.0))
+    assert report.sensitivity_table(moved)["dates"].tolist() == ["midpoint", "midpoint", "dropped", "dropped"]
+    with pytest.raises(ValueError, match="no tolerance column"):
+        report.sensitivity_table(grid.drop(columns="tolerance"), escalation=True)

@@ -265,7 +265,7 @@ def test_labels_of_matching_escalating_and_de_escalating_answers():
     assert answers.loc["a3", "escalation"] == "de-escalate"  # 3 -> 1
     assert answers.loc["a4", "escalation"] == UNKNOWN  # 2 -> missing
     assert pd.isna(answers.loc["a5", "escalation"])  # no answer within 7 days
-    assert answers.loc["a2", "level_change"] == 2 and answers.loc["a3", "level_change"] == -2
+    assert answers.loc["a2", "level_difference"] == 2 and answers.loc["a3", "level_difference"] == -2
     # ranks stay whole numbers, missing where unknown or unanswered, whatever the data
     assert answers["trigger_rank"].dtype == "Int64" and answers["response_rank"].dtype == "Int64"
     assert pd.isna(answers.loc["a5", "response_rank"]) and answers.loc["a1", "response_rank"] == 1
