@@ -31,6 +31,7 @@ Degenerate test
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -242,7 +243,7 @@ def permutation_test(
     seed: int = 0,
     shift_side: str | None = None,
     degenerate_threshold: float = 0.95,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     **columns,
 ) -> PermutationResult:
     """Circular-shift permutation test of the response ratio and the median interval.
@@ -266,8 +267,9 @@ def permutation_test(
         Side whose dates are shifted (default: the second side in sorted order).
     degenerate_threshold : float
         The null's 2.5% quantile of the response ratio at or above which the test is degenerate.
-    n_jobs : int
-        Worker processes for the draws (1: none). The result does not depend on it.
+    n_jobs : int, optional
+        Worker processes for the draws (1: none; None: one per core when the draws hold more
+        than about 50 million events in all, else none). The result does not depend on it.
     **columns
         Column names, as for :func:`analysis.cycles.build_cycles`.
 
@@ -297,6 +299,8 @@ def permutation_test(
 
     directions = _Directions(inp, rule, k_days)
     observed = directions.observed()
+    if n_jobs is None:
+        n_jobs = (os.cpu_count() or 1) if len(inp) * n_draws > 50_000_000 else 1
     null = directions.shifted(shift_side, shifts, start_day=start, span_days=span, n_jobs=n_jobs)
     ratios = np.column_stack([null[s][0] for s in inp.sides])
     medians = np.column_stack([null[s][1] for s in inp.sides])
