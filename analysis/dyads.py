@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
+from analysis.paths import display_path
 from analysis.response import ResponseRule, resolve_rule
 
 __all__ = ["DyadSpec", "Scoped", "Side", "SideAssignment", "assign_sides", "load_dyad", "within_scope"]
@@ -156,7 +157,7 @@ def load_dyad(path: str | Path) -> DyadSpec:
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
-    where = str(path)
+    where = display_path(path)  # as the project names it, wherever it is checked out
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: a dyad spec must be a mapping of keys ({', '.join(SPEC_KEYS)}), got {type(raw).__name__}")
     if "window_days" in raw:
