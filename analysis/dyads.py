@@ -183,7 +183,9 @@ def load_dyad(path: str | Path) -> DyadSpec:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"{where}: side '{key}': actor pattern {pattern!r} is not a valid regular expression ({exc})") from exc
+                raise ValueError(
+                    f"{where}: side '{key}': actor pattern {pattern!r} is not a valid regular expression ({exc})"
+                ) from exc
         sides[str(key)] = Side(
             key=str(key),
             label=str(body.get("label", key)),
@@ -309,7 +311,8 @@ def assign_sides(
         attributed = out["attributed_side"].astype("string")
         use = out["side"].isna() & attributed.isin(spec.side_keys).fillna(False)
         out.loc[use, "side"] = attributed[use]
-        out.loc[use, "side_reason"] = out.loc[use, "side_reason"].fillna("no actor named") + "; attributed to '" + attributed[use] + "' by the dyad spec's rule"
+        out.loc[use, "side_reason"] = (out.loc[use, "side_reason"].fillna("no actor named") + "; attributed to '"
+                                       + attributed[use] + "' by the dyad spec's rule")
     if target_col is not None and target_col in out.columns:
         targets = out[target_col].astype("string")
         target_sides = {t: _classify(t, spec)[0] for t in targets.dropna().unique()}

@@ -41,7 +41,7 @@ import pandas as pd
 
 from analysis.cycles import _SLOT, Group, PairingInput, pair_direction, prepare_events
 from analysis.response import ResponseRule
-from analysis.warnings import DegenerateTestWarning  # noqa: F401  (issued here; defined with the others)
+from analysis.warnings import DegenerateTestWarning
 
 __all__ = ["DegenerateTestWarning", "PermutationResult", "permutation_test", "response_ratio"]
 
@@ -62,7 +62,8 @@ def _direction(src: str, sides: Sequence[str]) -> str:
     return f"{src} -> {', '.join(s for s in sides if s != src)}"
 
 
-def _direction_stats(t_day: np.ndarray, follow: np.ndarray, reason: np.ndarray, k_days: int, end_day: int) -> tuple[float, float, int, int]:
+def _direction_stats(t_day: np.ndarray, follow: np.ndarray, reason: np.ndarray, k_days: int, end_day: int) -> tuple[float, float,
+                                                                                                                    int, int]:
     """(response ratio, median interval, triggers with a full k-day follow-up, followed) of one
     direction, from :func:`analysis.cycles.pair_direction`'s answer for each trigger."""
     answered = reason == 0
@@ -124,7 +125,8 @@ class _Directions:
             out[s] = _direction_stats(t.day, follow, reason, self.k_days, self.end_day)
         return out
 
-    def chunk(self, side: str, shift_side: str, shifts: list[int], start_day: int, span_days: int) -> tuple[np.ndarray, np.ndarray]:
+    def chunk(self, side: str, shift_side: str, shifts: list[int], start_day: int, span_days: int) -> tuple[np.ndarray,
+                                                                                                            np.ndarray]:
         """Response ratio and median interval of ``side``'s triggers in each of a few draws.
 
         The draws' copies of the events are stacked on one time line, far enough apart
@@ -134,7 +136,7 @@ class _Directions:
         t, c = self.triggers[side], self.answers[side]
         window = self.rule.window(side)
         band = span_days + window + 1
-        spread = dict(band=band, start_day=start_day, span_days=span_days)
+        spread = {"band": band, "start_day": start_day, "span_days": span_days}
         fixed = [0] * len(shifts)
         ts = _copies(t, shifts if side == shift_side else fixed, **spread)
         cs = _copies(c, fixed if side == shift_side else shifts, **spread)
@@ -285,7 +287,7 @@ def permutation_test(
     inp = prepare_events(events, rule, **columns)
     if len(inp.sides) != 2:
         raise ValueError(f"the permutation test needs exactly two sides; the events have {list(inp.sides)}")
-    a, b = inp.sides
+    _a, b = inp.sides
     shift_side = shift_side or b
     if shift_side not in inp.sides:
         raise ValueError(f"shift_side must be one of {list(inp.sides)}, got {shift_side!r}")

@@ -132,7 +132,7 @@ title: Synthetic GDELT dyad (test)
 description: A simulated exchange between US forces and Iraqi militias, written as GDELT 2.0 lines.
 period: {{start: 2019-01-01, end: 2020-12-31}}
 theatre: [Iraq]
-response: {window_days: 30}
+response: {{window_days: 30}}
 sides:
   us: {{label: US forces, color: "#1f4e79", actors: ['\\bUSA\\b']}}
   militias: {{label: Iraqi militias, color: "#b22222", actors: ['\\bIRQMIL\\b']}}
