@@ -64,10 +64,19 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import stats
-from analysis.warnings import PlaceboWarning, SparseSegmentWarning  # noqa: F401  (issued here; defined with the others)
 
-__all__ = ["SparseSegmentWarning", "FAMILIES", "ITSResult", "ITS_OPTIONS", "PlaceboWarning", "check_its_options", "interrupted_time_series",
-           "segmented_regression"]
+from analysis.warnings import PlaceboWarning, SparseSegmentWarning
+
+__all__ = [
+    "FAMILIES",
+    "ITS_OPTIONS",
+    "ITSResult",
+    "PlaceboWarning",
+    "SparseSegmentWarning",
+    "check_its_options",
+    "interrupted_time_series",
+    "segmented_regression",
+]
 
 FAMILIES = ("poisson", "negbin")
 ALTERNATIVES = ("two-sided", "less", "greater")
@@ -141,9 +150,7 @@ def check_its_options(
             raise error(key, f"must be a column of the daily panel ({', '.join(outcomes or ())}), got {value!r}")
         elif key in ("before_days", "after_days"):
             value = whole(key, value, 2)
-        elif key in ("hac_lags", "n_placebos", "min_segment_events"):
-            value = whole(key, value, 0)
-        elif key == "placebo_exclusion_days" and value is not None:
+        elif key in ("hac_lags", "n_placebos", "min_segment_events") or (key == "placebo_exclusion_days" and value is not None):
             value = whole(key, value, 0)
         elif key == "family" and value not in FAMILIES:
             raise error(key, f"must be one of {', '.join(FAMILIES)}, got {value!r}")
@@ -228,7 +235,6 @@ def _fit(y: np.ndarray, X: np.ndarray, family: str, cov: dict | None, *, start: 
     """Poisson GLM or NB2 by maximum likelihood, from the Poisson estimate ``start``; ``cov``
     the statsmodels covariance options."""
     import statsmodels.api as sm
-
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
     cov = cov or {}
@@ -439,7 +445,8 @@ def interrupted_time_series(
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
     if before_days < 2 or after_days < 2:
-        raise ValueError(f"each segment needs at least 2 days to fit a line, got before_days={before_days}, after_days={after_days}")
+        raise ValueError(f"each segment needs at least 2 days to fit a line, got before_days={before_days}, "
+                         f"after_days={after_days}")
     absent = [c for c in (side_col, date_col, outcome) if c not in panel.columns]
     if absent:
         raise ValueError(f"panel has no {absent} column(s); columns are: {', '.join(map(str, panel.columns))}")
@@ -495,8 +502,8 @@ def interrupted_time_series(
             rng = np.random.default_rng([seed, s_index, n_index])
             k = min(n_placebos, len(candidates))
             if n_placebos and k < n_placebos:
-                warnings.warn(f"{name}, side {side!r}: only {len(candidates)} placebo dates are eligible (asked for {n_placebos})",
-                              PlaceboWarning, stacklevel=2)
+                warnings.warn(f"{name}, side {side!r}: only {len(candidates)} placebo dates are eligible "
+                              f"(asked for {n_placebos})", PlaceboWarning, stacklevel=2)
             picked = np.sort(rng.choice(len(candidates), size=k, replace=False)) if k else np.array([], dtype=int)
             coefs = []
             for p_day in candidates[picked]:
@@ -513,18 +520,19 @@ def interrupted_time_series(
             if n_placebos and len(usable) < 19:
                 warnings.warn(f"{name}, side {side!r}: {len(usable)} usable placebo fits; the placebo p-value cannot go below "
                               f"{1 / (1 + len(usable)):.3f}", PlaceboWarning, stacklevel=2)
-            row.update(placebos=len(usable), placebos_no_estimate=int(np.isnan(coefs).sum()), placebo_p=p_value, alternative=alternative,
-                       independent_windows=len(candidates) / (before_days + after_days + 1))
+            row.update(placebos=len(usable), placebos_no_estimate=int(np.isnan(coefs).sum()), placebo_p=p_value,
+                       alternative=alternative, independent_windows=len(candidates) / (before_days + after_days + 1))
             rows.append(row)
 
             fitted_rows.append(pd.DataFrame({"name": name, "side": side, "date": series.index[window], "t": t,
                                              "segment": np.where(t < 0, "before", "after"), "observed": y,
                                              "fitted": fit.get("fitted", np.nan),
                                              "counterfactual": fit.get("counterfactual", np.nan)}))
-    summary = pd.DataFrame(rows, columns=["name", "date", "side", "outcome", "family", "days_before", "days_after", "events_before",
-                                          "events_after", "sparse", "pre_trend", "level_change", "level_low", "level_high", "level_p",
-                                          "slope_change", "slope_low", "slope_high", "slope_p", "alpha_nb", "hac_lags", "placebos",
-                                          "placebos_no_estimate", "placebo_p", "alternative", "independent_windows"])
+    summary = pd.DataFrame(rows, columns=["name", "date", "side", "outcome", "family", "days_before", "days_after",
+                                          "events_before", "events_after", "sparse", "pre_trend", "level_change", "level_low",
+                                          "level_high", "level_p", "slope_change", "slope_low", "slope_high", "slope_p",
+                                          "alpha_nb", "hac_lags", "placebos", "placebos_no_estimate", "placebo_p", "alternative",
+                                          "independent_windows"])
     summary = summary.astype({"name": "string", "side": "string", "date": "datetime64[ns]"})
     fitted = (pd.concat(fitted_rows, ignore_index=True) if fitted_rows else
               pd.DataFrame(columns=["name", "side", "date", "t", "segment", "observed", "fitted", "counterfactual"]))

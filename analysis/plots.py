@@ -946,14 +946,15 @@ def sensitivity(grid: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
                 ax.set_title(f"{labels.get(src, src)} \u2192 {labels.get(dst, dst)}", fontsize=9, color=color)
             if i == len(measures) - 1:
                 ax.set_xlabel("response window (days)", fontsize=8)
-    tie_names = {"exclude": "same-day event: not an answer (ties: exclude)", "include": "same-day event: an answer (ties: include)"}
+    tie_names = {"exclude": "same-day event: not an answer (ties: exclude)",
+                 "include": "same-day event: an answer (ties: include)"}
     handles = [Line2D([], [], color="0.3", linestyle=styles[t], label=tie_names[t]) for t in styles if t in set(grid["ties"])]
     if same:
         handles.append(Line2D([], [], color="0.3", marker="o", linestyle="none",
                               label=f"dedup {' = '.join(map(str, dedups))} (identical results)"))
     else:
-        handles += [Line2D([], [], color="0.3", marker="o", linestyle="none", markerfacecolor="0.3" if d == dedups[0] else "white",
-                           label=f"dedup {d}") for d in dedups]
+        handles += [Line2D([], [], color="0.3", marker="o", linestyle="none",
+                           markerfacecolor="0.3" if d == dedups[0] else "white", label=f"dedup {d}") for d in dedups]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.0))
     shown = f"\ndrawn with {', '.join(drawn_choices)} (the table gives the other choices)" if drawn_choices else ""
     fig.suptitle("How the results move with the window, the tie rule and dedup (colour: the side whose events are answered)"
@@ -1182,7 +1183,8 @@ def interrupted_series(
             ax.step(weekly.index, weekly["sum"] / weekly["size"], where="post", color="0.55", linewidth=1,
                     label="observed (daily average per week)" if segment == "before" else None)
     for segment, part in rows.groupby("segment", sort=False):
-        ax.plot(part["date"], part["fitted"], color=color, linewidth=1.8, label="fitted segments" if segment == "before" else None)
+        ax.plot(part["date"], part["fitted"], color=color, linewidth=1.8,
+                label="fitted segments" if segment == "before" else None)
     after = rows.loc[rows["segment"] == "after"]
     ax.plot(after["date"], after["counterfactual"], color=color, linewidth=1.2, linestyle="--", label="earlier trend carried on")
     ax.axvline(named_day, color="0.3", linewidth=0.8, linestyle=":")

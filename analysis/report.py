@@ -48,15 +48,19 @@ from analysis.cycles import summarise_cycles
 __all__ = [
     "COLUMNS",
     "SECTIONS",
+    "SENSITIVITY_ESCALATION",
+    "SENSITIVITY_TIMING",
     "Sentence",
     "anchor",
     "caveats",
     "chance_sentences",
     "coverage_caveat",
+    "cycles_preview",
     "define",
     "deterrence_caveats",
     "deterrence_sentences",
     "dictionary_html",
+    "direction_label",
     "escalation_sentences",
     "findings",
     "granger_sentences",
@@ -67,20 +71,16 @@ __all__ = [
     "model_caveats",
     "notes",
     "pause_sentences",
-    "SENSITIVITY_ESCALATION",
-    "SENSITIVITY_TIMING",
+    "related_links",
+    "repository_url",
     "sensitivity_table",
     "severity_caveats",
     "side_caveats",
     "spacetime_sentences",
+    "table",
     "timing_sentences",
     "warning_caveats",
     "write_csv",
-    "table",
-    "direction_label",
-    "cycles_preview",
-    "related_links",
-    "repository_url",
 ]
 
 #: Section key -> the ``##`` heading of that section in ``notebooks/40-report.ipynb``. Sentences
@@ -355,8 +355,8 @@ def granger_sentences(var_granger: pd.DataFrame | None, *, labels: Mapping[str, 
     out = []
     for row in var_granger.itertuples(index=False):
         if not np.isfinite(row.F) or not np.isfinite(row.p):
-            out.append(Sentence("reaction", f"The Granger test of {_name(row.causing, labels)} \u2192 {_name(row.caused, labels)} "
-                                            "failed." + _link("reaction"), "failed"))
+            out.append(Sentence("reaction", f"The Granger test of {_name(row.causing, labels)} \u2192 "
+                                            f"{_name(row.caused, labels)} failed." + _link("reaction"), "failed"))
             continue
         helps = "help predict" if row.p < alpha else "do not help predict"
         out.append(Sentence("reaction", (
@@ -702,8 +702,9 @@ def side_caveats(events: pd.DataFrame, spec, *, labels: Mapping[str, str]) -> li
         return []
     out = []
     no_side = int(events["side"].isna().sum())
-    actor = events["actor"].astype("string") if "actor" in events.columns else pd.Series(pd.NA, index=events.index, dtype="string")
-    reason = events["side_reason"].astype("string") if "side_reason" in events.columns else pd.Series(pd.NA, index=events.index, dtype="string")
+    blank = pd.Series(pd.NA, index=events.index, dtype="string")
+    actor = events["actor"].astype("string") if "actor" in events.columns else blank
+    reason = events["side_reason"].astype("string") if "side_reason" in events.columns else blank
     attributed = events["side"].notna() & (actor.isna() | actor.str.contains(UNATTRIBUTED_ACTOR).fillna(False)
                                            | reason.str.contains("attributed to", regex=False).fillna(False))
     parts = []
@@ -724,11 +725,11 @@ def side_caveats(events: pd.DataFrame, spec, *, labels: Mapping[str, str]) -> li
         out.append(Sentence("data", f"{no_side:,} of the {n:,} events ({_pct(no_side / n)}) have no side (their actor matches "
                                     "no side of the spec, or two) and are left out of every result." + _link("data", "the data"),
                             "note"))
-    for key, side in spec.sides.items():
+    for side in spec.sides.values():
         if side.group_with is None:
             continue
         mine = events["side"].eq(side.group_with).fillna(False) & actor.map(
-            lambda a: bool(side.match(a)) if isinstance(a, str) else False).astype(bool)
+            lambda a, side=side: bool(side.match(a)) if isinstance(a, str) else False).astype(bool)
         out.append(Sentence("data", (
             f"{render.escape(side.label)} is counted with {_name(side.group_with, labels)} (the dyad spec groups them): "
             f"{int(mine.sum()):,} of its events are in that side's counts and in every result." + _link("data", "the data")),
@@ -737,7 +738,8 @@ def side_caveats(events: pd.DataFrame, spec, *, labels: Mapping[str, str]) -> li
 
 
 #: The response models of :func:`analysis.severity.response_models`, in words.
-_MODELS = {"logit answered": "logit of whether an event is answered", "ordered logit level": "ordered logit of the answer's level"}
+_MODELS = {"logit answered": "logit of whether an event is answered",
+           "ordered logit level": "ordered logit of the answer's level"}
 
 
 def severity_caveats(events: pd.DataFrame | None, response_models: pd.DataFrame | None = None, *,
@@ -884,7 +886,8 @@ def warning_caveats(
     """
     out = []
     if response_ratio is not None and "degenerate" in response_ratio.columns:
-        for row in response_ratio[response_ratio["degenerate"].fillna(False).astype(bool)].drop_duplicates("direction").itertuples():
+        degenerate = response_ratio[response_ratio["degenerate"].fillna(False).astype(bool)]
+        for row in degenerate.drop_duplicates("direction").itertuples():
             src, dst = _split(row.direction)
             reason = getattr(row, "degenerate_reason", "")
             reason = f": {render.escape(reason)}" if isinstance(reason, str) and reason.strip() else ""
@@ -1360,7 +1363,7 @@ def sensitivity_table(grid: pd.DataFrame, *, escalation: bool = False) -> pd.Dat
         index = keys + [c for c in settings if c != column]
         choices = list(dict.fromkeys(frame[column]))
 
-        def block(choice, column=column, index=index):
+        def block(choice, frame=frame, column=column, index=index):
             return frame[frame[column] == choice].set_index(index).sort_index()[values]
 
         if len(choices) > 1 and all(block(c).equals(block(choices[0])) for c in choices[1:]):
@@ -1422,7 +1425,8 @@ def how_to_cite(*, title: str, revision: str, repository: str | None = None, sou
         else:
             path = str(source.get("path", ""))
             book = codebooks.get(path)
-            data.append(f"<code>{render.escape(path)}</code>" + (f" (cite as its codebook, <code>{render.escape(book)}</code>, says)" if book else ""))
+            cite = f" (cite as its codebook, <code>{render.escape(book)}</code>, says)" if book else ""
+            data.append(f"<code>{render.escape(path)}</code>" + cite)
     text = (f"<strong>How to cite:</strong> {render.escape(title)}, escalation-cycles report, {repo}, commit "
             f"<code>{render.escape(revision)}</code>. Data: {'; '.join(data) if data else 'as listed under Provenance'}.")
     return render.Html(f'<p class="report-cite">{text}</p>')

@@ -1,14 +1,15 @@
 """How the main results move with the analyst's choices: the sensitivity grid.
 
 For each combination of a response window, merging duplicate reports or not, a rule for
-same-day events and a placing of week- and month-precision dates, the grid records per direction the median interval to an answer (among
-answered events, :func:`analysis.cycles.summarise_cycles`), the response ratio (share of events
-answered within the window, :func:`analysis.permutation.response_ratio` with ``k_days`` = the
-window), and the Hawkes cross-excitation (:func:`analysis.hawkes.fit_hawkes`); and, for each
-tolerance of the severity ladder, the shares of answers that escalate, match and de-escalate
-(:func:`analysis.severity.label_answers`). Every cell is the
-report's response rule with only its window and tie rule changed, so the grid moves one choice
-at a time around the report's own results.
+same-day events and a placing of week- and month-precision dates, the grid records per
+direction the median interval to an answer (among answered events,
+:func:`analysis.cycles.summarise_cycles`), the response ratio (share of events answered within
+the window, :func:`analysis.permutation.response_ratio` with ``k_days`` = the window), and the
+Hawkes cross-excitation (:func:`analysis.hawkes.fit_hawkes`); and, for each tolerance of the
+severity ladder, the shares of answers that escalate, match and de-escalate
+(:func:`analysis.severity.label_answers`). Every cell is the report's response rule with only
+its window and tie rule changed, so the grid moves one choice at a time around the report's own
+results.
 
 The Hawkes fit does not depend on the window. Its treatment of same-day events follows the tie
 rule: ``"exclude"`` (a same-day event never answers) is the discrete daily model, in which

@@ -71,6 +71,7 @@ Society B 42(2), 109-142 (the proportional-odds model).
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -82,7 +83,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.schema import KINDS
-from analysis.warnings import ResponseCurveWarning  # noqa: F401  (issued here; defined with the others)
+from analysis.warnings import ResponseCurveWarning
 
 __all__ = [
     "DEFAULT_LADDER",
@@ -348,12 +349,14 @@ def parse_ladder(section: Mapping[str, Any], *, origin: str = "severity section"
             matches = []
             if "matches" in body:
                 if not isinstance(body["matches"], Mapping) or not body["matches"]:
-                    raise where.error(f"{key}.matches", f"expected a mapping column -> regular expression, got {body['matches']!r}")
+                    raise where.error(f"{key}.matches",
+                                      f"expected a mapping column -> regular expression, got {body['matches']!r}")
                 for col, pattern in body["matches"].items():
                     try:
                         re.compile(str(pattern))
                     except re.error as exc:
-                        raise where.error(f"{key}.matches.{col}", f"{pattern!r} is not a valid regular expression ({exc})") from exc
+                        raise where.error(f"{key}.matches.{col}",
+                                          f"{pattern!r} is not a valid regular expression ({exc})") from exc
                     matches.append((str(col), str(pattern)))
             if kind is None and side is None and not minimum and not maximum and not matches:
                 raise where.error(key, "a rule needs at least one condition (kind, side, min, max, matches)")
@@ -377,7 +380,7 @@ def parse_ladder(section: Mapping[str, Any], *, origin: str = "severity section"
             raise where.error(f"severity.levels[{i}]", f"every level but the first needs a 'from' bound on '{score}'")
         sign = 1 if more_severe == "higher" else -1
         given = [(i, b) for i, b in enumerate(bounds) if b is not None]
-        for (i0, b0), (i1, b1) in zip(given[:-1], given[1:]):
+        for (_, b0), (i1, b1) in itertools.pairwise(given):
             if sign * (b1 - b0) <= 0:
                 word = "above" if sign > 0 else "below"
                 raise where.error(
@@ -441,7 +444,8 @@ def _check_columns(events: pd.DataFrame, ladder: Ladder, side_col: str, kind_col
                              f"columns are: {', '.join(map(str, events.columns))}")
 
 
-def _rule_state(rule: Rule, events: pd.DataFrame, ladder: Ladder, side_col: str, kind_col: str) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
+def _rule_state(rule: Rule, events: pd.DataFrame, ladder: Ladder, side_col: str,
+                kind_col: str) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]:
     """Kleene three-valued truth of a rule: (holds, fails, [(column, undecided mask)])."""
     n = len(events)
     holds = np.ones(n, dtype=bool)
@@ -468,7 +472,7 @@ def _rule_state(rule: Rule, events: pd.DataFrame, ladder: Ladder, side_col: str,
     for col, pattern in rule.matches:
         values = events[col].astype("string")
         search = re.compile(pattern, flags=re.IGNORECASE).search
-        found = values.map(lambda text: search(text) is not None, na_action="ignore")
+        found = values.map(lambda text, search=search: search(text) is not None, na_action="ignore")
         add(found.fillna(False).to_numpy(dtype=bool), values.notna().to_numpy(), col)
     return holds, fails, missing
 
@@ -527,7 +531,8 @@ def assign_severity(
     known = rank >= 0
     labels = np.array(ladder.labels, dtype=object)
     out = events.copy()
-    out["severity_level"] = pd.Categorical(np.where(known, labels[np.maximum(rank, 0)], UNKNOWN), categories=list(ladder.categories))
+    out["severity_level"] = pd.Categorical(np.where(known, labels[np.maximum(rank, 0)], UNKNOWN),
+                                           categories=list(ladder.categories))
     out["severity_rank"] = _int_or_missing(rank, ~known)
     out["severity_low"] = _int_or_missing(low, low < 0)
     out["severity_high"] = _int_or_missing(high, (high < 0) | (low < 0))
@@ -655,7 +660,8 @@ def label_answers(
         raise ValueError(f"events has duplicate '{id_col}' values")
     lost = ~cycles["trigger_id"].astype("string").isin(by_id.index)
     if lost.any():
-        raise ValueError(f"{int(lost.sum())} trigger_id(s) of cycles are not in events, e.g. {cycles.loc[lost, 'trigger_id'].head(3).tolist()}")
+        raise ValueError(f"{int(lost.sum())} trigger_id(s) of cycles are not in events, "
+                         f"e.g. {cycles.loc[lost, 'trigger_id'].head(3).tolist()}")
     out = cycles.copy()
     trig = by_id.reindex(cycles["trigger_id"].astype("string"))
     resp = by_id.reindex(cycles["response_id"].astype("string"))
@@ -883,7 +889,7 @@ def response_models(answers: pd.DataFrame, *, alpha: float = 0.05, min_answers: 
         mine = complete.loc[(complete["trigger_side"] == side) & complete["trigger_rank"].notna()]
         x = mine["trigger_rank"].astype(float).to_numpy()
         y = mine["response_id"].notna().to_numpy(dtype=float)
-        p_pred = {r: (np.nan, np.nan, np.nan) for r in grid}
+        p_pred = dict.fromkeys(grid, (np.nan, np.nan, np.nan))
         row = {"trigger_side": side, "model": "logit answered", "n": len(x)}
         if len(x) < min_answers or len(np.unique(y)) < 2 or len(np.unique(x)) < 2:
             warnings.warn(f"{side}: the logit of answered is not fitted ({len(x)} triggers with a known level, "
@@ -903,7 +909,7 @@ def response_models(answers: pd.DataFrame, *, alpha: float = 0.05, min_answers: 
         both = mine.loc[mine["response_rank"].notna()]
         xo = both["trigger_rank"].astype(float).to_numpy()
         yo = both["response_rank"].astype(int).to_numpy()
-        e_pred = {r: (np.nan, np.nan, np.nan) for r in grid}
+        e_pred = dict.fromkeys(grid, (np.nan, np.nan, np.nan))
         row = {"trigger_side": side, "model": "ordered logit level", "n": len(xo)}
         if len(xo) < min_answers or len(np.unique(yo)) < 2 or len(np.unique(xo)) < 2:
             warnings.warn(f"{side}: the ordered logit of the answer's level is not fitted ({len(xo)} answers with both "
@@ -923,7 +929,8 @@ def response_models(answers: pd.DataFrame, *, alpha: float = 0.05, min_answers: 
                        p_value=2 * stats.norm.sf(abs(params[0]) / se))
             values = np.unique(yo).astype(float)  # the outcome categories, in order
             for r in grid:
-                e_pred[r] = _delta_ci(lambda p, r=r: float(model.predict(p, exog=np.array([[r]]))[0] @ values), params, cov, z)
+                e_pred[r] = _delta_ci(lambda p, r=r, model=model, values=values:
+                                      float(model.predict(p, exog=np.array([[r]]))[0] @ values), params, cov, z)
         coef_rows.append(row)
         for r in grid:
             pred_rows.append({"trigger_side": side, "trigger_rank": int(r), "p_answered": p_pred[r][0], "p_low": p_pred[r][1],

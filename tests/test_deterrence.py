@@ -7,8 +7,8 @@ import statsmodels.api as sm
 
 from analysis.deterrence import (
     ITS_OPTIONS,
-    SparseSegmentWarning,
     PlaceboWarning,
+    SparseSegmentWarning,
     _design,
     _poisson_coef,
     check_its_options,
@@ -130,7 +130,8 @@ def test_a_lone_event_at_a_segment_end_has_no_finite_estimate():
     y[t == 15] = 1.0
     fit = segmented_regression(y, t)
     assert fit["finite"] and fit["level_change"] < 1
-    panel = pd.DataFrame({"date": pd.date_range(START, periods=61), "side": "A", "events": np.insert(np.where(t < 0, 1, 0), 30, 0)})
+    events = np.insert(np.where(t < 0, 1, 0), 30, 0)
+    panel = pd.DataFrame({"date": pd.date_range(START, periods=61), "side": "A", "events": events})
     panel.loc[60, "events"] = 1
     with pytest.warns(SparseSegmentWarning, match="no finite estimate"):
         row = interrupted_time_series(panel, {"x": START + pd.Timedelta(days=30)}, before_days=30, after_days=30,
@@ -175,7 +176,8 @@ def test_placebos_are_seeded_and_kept_away_from_named_days():
     one = interrupted_time_series(panel, named, n_placebos=20, seed=9)
     two = interrupted_time_series(panel, named, n_placebos=20, seed=9)
     pd.testing.assert_frame_equal(one.placebos, two.placebos)
-    gaps = np.abs(np.subtract.outer(one.placebos["placebo_date"].to_numpy(), np.array(list(named.values()), dtype="datetime64[ns]")))
+    named_days = np.array(list(named.values()), dtype="datetime64[ns]")
+    gaps = np.abs(np.subtract.outer(one.placebos["placebo_date"].to_numpy(), named_days))
     assert (gaps > np.timedelta64(180, "D")).all()  # no placebo window meets a named day's window
     first = one.placebos["placebo_date"].min() - START
     last = START + pd.Timedelta(days=days - 1) - one.placebos["placebo_date"].max()

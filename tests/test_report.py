@@ -326,7 +326,8 @@ def test_the_data_dictionary_defines_every_column_the_report_writes():
         undefined = [c for c in table.columns if report.define(c, LABELS) is None]
         assert undefined == [], f"{name}: no definition for {undefined} in analysis.report.COLUMNS"
     assert report.define("n_a", LABELS) == ("Side A", "Events of Side A.")
-    assert report.define("trigger_fatalities", LABELS) == ("people killed", "The trigger event: people killed (blank when unknown).")
+    assert report.define("trigger_fatalities", LABELS) == ("people killed",
+                                                           "The trigger event: people killed (blank when unknown).")
     assert report.define("ended_by_zz", LABELS) is None
 
 
@@ -348,7 +349,8 @@ def test_write_csv_is_plain_and_deterministic(tmp_path):
 
 def test_how_to_cite_names_the_commit_and_the_data():
     cite = report.how_to_cite(title="US <and> militias", revision="abc123", repository="https://example.org/repo",
-                              sources=[{"path": "data/raw/x/events.csv"}, {"path": "data/external/y.csv", "citation": "B'Tselem (2023)"}],
+                              sources=[{"path": "data/raw/x/events.csv"},
+                                       {"path": "data/external/y.csv", "citation": "B'Tselem (2023)"}],
                               codebooks={"data/raw/x/events.csv": "data/raw/x/README.md"})
     assert active_content(cite) == []
     text = re.sub(r"<[^>]+>", "", cite)
@@ -375,7 +377,8 @@ def test_index_lists_each_dyads_main_report_first_with_its_headline(tmp_path):
     (tmp_path / "b-dyad").mkdir()
     (tmp_path / "b-dyad" / "cycles.csv").write_text("x\n")
     index = write_index(tmp_path).read_text()
-    order = [index.index(f'href="{name}.html"') for name in ("a-dyad", "b-dyad", "b-dyad--w14", "b-dyad--coverage", "b-dyad--news")]
+    names = ("a-dyad", "b-dyad", "b-dyad--w14", "b-dyad--coverage", "b-dyad--news")
+    order = [index.index(f'href="{name}.html"') for name in names]
     assert order == sorted(order)
     assert '<span class="headline">A answered 80% &lt;of&gt; B</span>' in index  # the headline, escaped again
     assert '<a href="b-dyad/cycles.csv">cycles.csv</a>' in index
@@ -475,7 +478,8 @@ def test_deterrence_sentence_gives_the_level_change_its_interval_and_placebo_p()
                       "as large is not rare on dates without a named strike (89 of 184, placebo p = 0.486). (more)")
     (s,) = report.deterrence_sentences(pd.DataFrame([_its(alternative="less", placebo_p=3 / 185, level_change=2.5,
                                                           level_low=1.2, level_high=5.0)]), labels=LABELS)
-    assert "rose to 2.50 times" in s.text and "a drop at least as large is rare on dates without a named strike (2 of 184" in s.text
+    assert "rose to 2.50 times" in s.text
+    assert "a drop at least as large is rare on dates without a named strike (2 of 184" in s.text
 
 
 def test_deterrence_sentence_for_an_empty_segment_a_failed_fit_and_a_sparse_one():
@@ -505,7 +509,8 @@ def test_severity_caveat_counts_unknown_levels_per_side_and_says_why():
                             "ladder needs a value the data leave blank (the number killed for 2 events and the target for 1), "
                             "and a blank is never read as zero. An answer involving such an event is labelled only when every "
                             "level it could have gives the same label. (more)")
-    assert not_fitted.status == "warning" and "logit of whether an event is answered after events of Side B is not fitted (3 observations" in not_fitted.text
+    assert not_fitted.status == "warning"
+    assert "logit of whether an event is answered after events of Side B is not fitted (3 observations" in not_fitted.text
 
 
 def test_deterrence_caveats_overlapping_windows_and_few_independent_windows():
