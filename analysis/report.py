@@ -484,7 +484,8 @@ def escalation_sentences(cycles: pd.DataFrame, events: pd.DataFrame | None = Non
     missing = pd.Series(dtype="int64")
     if events is not None and "severity_reason" in events.columns:
         missing = _missing_inputs(events.loc[events["severity_level"].astype(str) == "unknown", "severity_reason"])
-    match_rule = ("the same level" if not tolerance else f"levels within {tolerance} of each other") + " match"
+    match_rule = "a match is an answer " + ("at its trigger's level" if not tolerance else
+                                            f"within {tolerance} level{'s' if tolerance > 1 else ''} of its trigger's")
     out = []
     for side in _ordered(cycles["trigger_side"].dropna().unique(), labels):
         mine = answered.loc[answered["trigger_side"] == side, "escalation"].astype("string")
@@ -778,13 +779,19 @@ def severity_caveats(events: pd.DataFrame | None, response_models: pd.DataFrame 
     return out
 
 
-def deterrence_caveats(its: pd.DataFrame | None, *, min_windows: int = 20) -> list[Sentence]:
-    """Named days whose windows overlap, and placebo p-values drawn from few independent windows.
+def deterrence_caveats(its: pd.DataFrame | None, placebos: pd.DataFrame | None = None, *, min_windows: int = 20,
+                       empty_share: float = 0.1) -> list[Sentence]:
+    """Named days whose windows overlap, placebo p-values drawn from few independent windows or
+    from many placebo windows with an empty segment.
 
     ``its`` is :attr:`analysis.deterrence.ITSResult.summary`. Two named days closer than the
     window (``days_before + days_after``) share days: their estimates are not separate effects.
     Placebo windows overlap each other: when the eligible dates hold fewer than
     ``min_windows`` non-overlapping windows the placebo p-value is only approximate.
+    ``placebos`` (:attr:`analysis.deterrence.ITSResult.placebos`): a placebo window with no
+    event in a segment has an infinite change, at least as large as any; when at least
+    ``empty_share`` of a named day's placebos do, the series is too sparse for the placebo test
+    to reject much.
     """
     if its is None or not len(its):
         return []
@@ -804,6 +811,15 @@ def deterrence_caveats(its: pd.DataFrame | None, *, min_windows: int = 20) -> li
         out.append(Sentence("deterrence", (
             f"The placebo dates lie in about {windows:.0f} non-overlapping windows, so the placebo p-values rest on few "
             "independent comparisons and are only approximate." + _link("deterrence")), "warning"))
+    if placebos is not None and len(placebos):
+        share = placebos.groupby("name", sort=False)["coef_level"].agg(lambda c: float(np.isinf(c.astype(float)).mean()))
+        if share.max() >= empty_share:
+            low, high = share.min(), share.max()
+            span = _pct(high) if round(100 * low) == round(100 * high) else f"{_pct(low)}\u2013{_pct(high)}"
+            out.append(Sentence("deterrence", (
+                f"At {span} of the placebo dates a segment of the window holds no event, an infinite change that counts as "
+                "at least as large as any: on a series this sparse, the placebo test rarely rejects." + _link("deterrence")),
+                "warning"))
     return out
 
 

@@ -423,10 +423,11 @@ def test_escalation_sentence_gives_shares_of_labelled_answers_and_counts_the_unk
     assert s.status == "ok" and s.section == "escalation"
     assert s.text.startswith("Of the 12 labelled answers of Side B to Side A, 50% escalate (95% interval 25%\u201375%), "
                              "33% match (95% interval 14%\u201361%) and 17% de-escalate (95% interval 5%\u201345%); "
-                             "the same level match; 1 more answer cannot be labelled (a severity unknown).")
+                             "a match is an answer at its trigger's level; 1 more answer cannot be labelled (a severity "
+                             "unknown).")
     # a tolerance is said as such
     (s,) = report.escalation_sentences(_labelled(rows), labels=LABELS, tolerance=1)
-    assert "levels within 1 of each other match" in s.text
+    assert "a match is an answer within 1 level of its trigger's" in s.text
 
 
 def test_escalation_sentence_is_in_words_when_most_levels_are_unknown():
@@ -443,7 +444,7 @@ def test_escalation_sentence_is_in_words_when_most_levels_are_unknown():
     assert s.text == ("Whether the answers of Side A to Side B escalate cannot be said from these data, as most levels are "
                       "unknown: 3 of the 5 answers pair an event whose severity is unknown (the ladder needs a value the data "
                       "leave blank: the number killed for 5 events and the munitions count for 1); of the 2 labelled, 1 "
-                      "escalate, 1 match and 0 de-escalate (the same level match). (more)")
+                      "escalate, 1 match and 0 de-escalate (a match is an answer at its trigger's level). (more)")
     assert "%" not in s.text
     # few labelled answers, even if most are known: counts, not shares
     few = [(f"k{i}", "a", "match") for i in range(4)]
@@ -522,6 +523,11 @@ def test_deterrence_caveats_overlapping_windows_and_few_independent_windows():
                                    "7 Feb 2024 strike (4 days apart).")
     assert "about 8 non-overlapping windows" in few.text
     assert report.deterrence_caveats(table.iloc[[2]]) == []
+    # placebo windows with an empty segment: 1 of 4 (25%) for one named day, 0 of 4 for the other
+    placebos = pd.DataFrame({"name": ["x"] * 4 + ["y"] * 4, "coef_level": [np.inf, 0.1, -0.2, 0.3, 0.1, 0.2, -0.1, np.nan]})
+    (sparse,) = report.deterrence_caveats(table.iloc[[2]], placebos)
+    assert sparse.text.startswith("At 0%\u201325% of the placebo dates a segment of the window holds no event")
+    assert report.deterrence_caveats(table.iloc[[2]], placebos.assign(coef_level=0.5)) == []
 
 
 def test_sensitivity_table_collapses_dates_that_change_nothing_and_pivots_the_tolerances():
