@@ -216,7 +216,7 @@ def test_make_builds_a_report_from_a_gdelt_source(tmp_path):
     # the default dyad's are tested by test_pipeline.py
     planned = subprocess.run(["make", "-n", "reports"], cwd=project, capture_output=True, text=True, check=True).stdout
     assert f"run {DYAD} notebooks/40-report.ipynb" in planned
-    output = _make(project, f"reports/{DYAD}.html")
+    output = _make(project, f"reports/{DYAD}.html").stdout
     assert _stages(output) == sorted(["events", "cycles", "timing", "reaction", "hawkes", "replication", "sensitivity", "report"])
 
     processed = project / "data" / "processed" / DYAD
