@@ -162,6 +162,52 @@ def check_its_options(
     return out
 
 
+def check_named_days(
+    at: Mapping[str, object],
+    *,
+    start: object,
+    end: object,
+    where: str = "named_events",
+) -> dict[str, pd.Timestamp]:
+    """Check the named days of an interrupted time series against the study period.
+
+    Parameters
+    ----------
+    at : mapping
+        Name -> day (e.g. the rates table's ``name`` and ``date``, from the profile's
+        ``cycles.named_events``).
+    start, end : date
+        The first and last day of the daily panel (the study period).
+    where : str
+        Where the days were set, for messages (``"<profile>: cycles.named_events"``).
+
+    Returns
+    -------
+    dict
+        Name -> day (normalised Timestamps), in the given order.
+
+    Raises
+    ------
+    ValueError
+        Naming ``where``, the name and the day: a day that is not a date, or one that leaves
+        fewer than 2 days of the period before or after it (a segment needs 2 days to fit a
+        line).
+    """
+    first, last = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    out = {}
+    for name, day in at.items():
+        try:
+            when = pd.Timestamp(day).normalize()
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: {name!r}: {day!r} is not a date like 2024-02-03") from None
+        if (when - first).days < 2 or (last - when).days < 2:
+            raise ValueError(f"{where}: {name!r} ({when.date()}) leaves fewer than 2 days of the study period "
+                             f"({first.date()} to {last.date()}) before or after it: an interrupted time series cannot be "
+                             "fitted; move it or take it out of the list")
+        out[str(name)] = when
+    return out
+
+
 class ITSResult(NamedTuple):
     """Result of :func:`interrupted_time_series`.
 

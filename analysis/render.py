@@ -211,10 +211,17 @@ def figure(fig, *, caption: str, alt: str, dpi: int = 96, check: bool = True) ->
             raise ValueError("figure refused: " + "; ".join(hard))
         for p in problems:
             warnings.warn(p, FigureWarning, stacklevel=2)
+    from PIL import Image
+
     buffer = io.BytesIO()
     # no date or software stamp in the PNG: two builds give the same bytes
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
     plt.close(fig)
+    # 256 colours (median cut, no dithering) look the same for line art and take a third of the
+    # bytes of the full-colour PNG, which keeps a page of a dozen figures under a megabyte
+    image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    buffer = io.BytesIO()
+    image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(buffer, format="PNG", optimize=True)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return Html(
         f'<figure class="report-figure"><img src="data:image/png;base64,{data}" alt="{escape(alt)}">'

@@ -470,10 +470,12 @@ def _rule_state(rule: Rule, events: pd.DataFrame, ladder: Ladder, side_col: str,
         values = _numeric(events, col, ladder)
         add(values <= bound, ~np.isnan(values), col)
     for col, pattern in rule.matches:
-        values = events[col].astype("string")
+        # Python's re (the syntax parse_ladder checked), on plain objects: a column that is all
+        # missing keeps a string dtype through Series.map, which cannot hold False
+        text = events[col].astype("string").to_numpy(dtype=object, na_value=None)
         search = re.compile(pattern, flags=re.IGNORECASE).search
-        found = values.map(lambda text, search=search: search(text) is not None, na_action="ignore")
-        add(found.fillna(False).to_numpy(dtype=bool), values.notna().to_numpy(), col)
+        known = np.array([t is not None for t in text], dtype=bool)
+        add(np.array([t is not None and search(t) is not None for t in text], dtype=bool), known, col)
     return holds, fails, missing
 
 

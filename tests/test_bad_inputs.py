@@ -405,7 +405,8 @@ def _profile(project: Path) -> None:
     profile = yaml.safe_load((project / "notebooks" / "params" / "default.yaml").read_text())
     cheap = {"n_permutations": 19, "n_bootstrap": 5, "named_events": {}, "flags": {}, "highlight": {},
              "period_breaks": {"2018": "2018-01-01"},
-             "chains_drawn": 0, "covariate_columns": ["fatalities"], "hawkes": False, "windows": [7, 30], "spacetime": None}
+             "chains_drawn": 0, "covariate_columns": ["fatalities"], "hawkes": False, "windows": [7, 30], "spacetime": None,
+             "its_sides": None}
     for section in profile.values():
         if isinstance(section, dict):
             for key, value in cheap.items():

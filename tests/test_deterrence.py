@@ -12,6 +12,7 @@ from analysis.deterrence import (
     _design,
     _poisson_coef,
     check_its_options,
+    check_named_days,
     interrupted_time_series,
     segmented_regression,
 )
@@ -314,3 +315,19 @@ def test_interrupted_series_panels_one_per_named_day_titled_with_the_estimates()
     assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
     assert check_figure(fig) == []
     plt.close("all")
+
+
+def test_check_named_days_refuses_days_without_two_days_each_side_naming_the_key():
+    days = check_named_days({"x": "2020-01-03", "y": pd.Timestamp("2020-06-01 13:00")}, start="2020-01-01", end="2020-12-31")
+    # 1 and 2 Jan before x: enough; y is normalised to its day
+    assert days == {"x": pd.Timestamp("2020-01-03"), "y": pd.Timestamp("2020-06-01")}
+    where = "p.yaml: cycles.named_events"
+    for at, message in [
+        ({"early": "2020-01-02"}, "p.yaml: cycles.named_events: 'early' (2020-01-02) leaves fewer than 2 days"),
+        ({"late": "2020-12-30"}, "p.yaml: cycles.named_events: 'late' (2020-12-30) leaves fewer than 2 days"),
+        ({"outside": "2019-06-01"}, "p.yaml: cycles.named_events: 'outside' (2019-06-01) leaves fewer than 2 days"),
+        ({"bad": "soon"}, "p.yaml: cycles.named_events: 'bad': 'soon' is not a date"),
+    ]:
+        with pytest.raises(ValueError) as err:
+            check_named_days(at, start="2020-01-01", end="2020-12-31", where=where)
+        assert str(err.value).startswith(message), str(err.value)

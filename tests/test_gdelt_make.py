@@ -217,7 +217,8 @@ def test_make_builds_a_report_from_a_gdelt_source(tmp_path):
     planned = subprocess.run(["make", "-n", "reports"], cwd=project, capture_output=True, text=True, check=True).stdout
     assert f"run {DYAD} notebooks/40-report.ipynb" in planned
     output = _make(project, f"reports/{DYAD}.html").stdout
-    assert _stages(output) == sorted(["events", "cycles", "timing", "reaction", "hawkes", "replication", "sensitivity", "report"])
+    assert _stages(output) == sorted(["events", "cycles", "timing", "reaction", "hawkes", "replication", "sensitivity",
+                                      "escalation", "report"])
 
     processed = project / "data" / "processed" / DYAD
     counts = pd.read_parquet(processed / "load_counts.parquet").iloc[0]

@@ -176,14 +176,15 @@ def test_changing_window_days_rebuilds_only_what_depends_on_it(project):
     try:
         output = _make(project, "-j2", "reports").stdout
         # the cycles stage and what reads its tables (timing: cycles; reaction: the panel;
-        # sensitivity: the response rule); not the events, the Hawkes fit, the replications or
-        # the coverage report
-        assert _stages(output) == ["cycles", "reaction", "report", "sensitivity", "timing"]
+        # sensitivity: the response rule; escalation: cycles, panel, rates); not the events, the
+        # Hawkes fit, the replications or the coverage report
+        assert _stages(output) == ["cycles", "escalation", "reaction", "report", "sensitivity", "timing"]
         cycles = pd.read_parquet(project / "data" / "processed" / "us-iran-proxies" / "cycles.parquet")
         assert set(cycles["window_days"]) == {14}
     finally:
         params.write_text(text)
-    assert _stages(_make(project, "-j2", "reports").stdout) == ["cycles", "reaction", "report", "sensitivity", "timing"]
+    assert _stages(_make(project, "-j2", "reports").stdout) == ["cycles", "escalation", "reaction", "report", "sensitivity",
+                                                                "timing"]
 
 
 def test_a_misspelt_parameter_stops_the_build_with_its_place_and_the_closest_key(project):

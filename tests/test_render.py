@@ -117,6 +117,18 @@ def test_figure_embeds_a_png_with_alt_text_and_a_caption():
     assert repr(page) == "What to see <here>."  # the notebook's plain-text copy is the caption, not the image
 
 
+def test_figure_is_a_palette_png_of_at_most_256_colours():
+    import base64
+    import io
+
+    from PIL import Image
+
+    page = render.figure(_labelled_figure(), caption="c", alt="a")
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1)
+    image = Image.open(io.BytesIO(base64.b64decode(data)))
+    assert image.mode == "P" and len(image.getcolors(256)) <= 256
+
+
 def test_figure_is_the_same_bytes_twice():
     assert render.figure(_labelled_figure(), caption="c", alt="a") == render.figure(_labelled_figure(), caption="c", alt="a")
 

@@ -457,3 +457,18 @@ def test_response_curves_figure_draws_bins_and_model_lines():
     assert [t.get_text() for t in left.get_legend().get_texts()] == ["after side A", "after B"]
     assert [t.get_text() for t in right.get_yticklabels()] == ["0 L0", "1 L1", "2 L2", "3 L3", "4 L4"]
     plt.close("all")
+
+
+def test_a_text_column_with_no_value_leaves_its_rule_undecided():
+    # a source without targets: 'commander killed' (the first rule) cannot be decided for the
+    # event with 2 killed, so its level is unknown between 'killed' and the top; the event with
+    # nobody killed fails that rule on fatalities and is placed
+    events = twelve_events().loc[lambda e: e["event_id"].isin(["killed", "nothing"])].reset_index(drop=True)
+    events["target"] = pd.array([None, None], dtype="string")
+    events.loc[events["event_id"] == "killed", "fatalities"] = 2
+    placed = assign_severity(events, spec_ladder()).set_index("event_id")
+    assert placed.loc["killed", "severity_level"] == UNKNOWN
+    assert (placed.loc["killed", "severity_low"], placed.loc["killed", "severity_high"]) == (3, 4)
+    reason = placed.loc["killed", "severity_reason"]
+    assert "rule 'commander killed'" in reason and "needs target" in reason
+    assert placed.loc["nothing", "severity_rank"] == 0
