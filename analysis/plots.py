@@ -266,15 +266,19 @@ def timeline(
     if dense:
         weeks = dates_all.dt.to_period("W-SUN").dt.start_time
         counts = pd.crosstab(weeks, events["side"]).reindex(columns=list(sides), fill_value=0)
+        # every week of the span (0 where a side did nothing), drawn as one stepped patch per side
+        edges = pd.date_range(counts.index.min(), counts.index.max() + pd.Timedelta(days=7), freq="7D")
+        counts = counts.reindex(edges[:-1], fill_value=0)
         for side, fallback in zip(sides, _FALLBACK_COLORS):
-            ax.bar(counts.index, sign_of[side] * counts[side], width=7, align="edge", color=colors.get(side) or fallback,
-                   linewidth=0, label=f"{labels.get(side, side)} ({int(counts[side].sum()):,} events)")
+            ax.stairs(sign_of[side] * counts[side].to_numpy(float), mdates.date2num(edges), fill=True, baseline=0,
+                      color=colors.get(side) or fallback, linewidth=0,
+                      label=f"{labels.get(side, side)} ({int(counts[side].sum()):,} events)")
         height = pd.Series(np.nan, index=events.index)
         tip = {}
         top = float(counts.to_numpy().max()) if len(counts) else 1.0
-        for eid, week, side in zip(events["event_id"], weeks, events["side"]):
-            if eid in highlight:
-                tip[eid] = sign_of[side] * float(counts.loc[week, side])
+        marked = events["event_id"].isin(list(highlight)).to_numpy()
+        for eid, week, side in zip(events["event_id"][marked], weeks[marked], events["side"][marked]):
+            tip[eid] = sign_of[side] * float(counts.loc[week, side])
         ylabel = "events per week"
     else:
         severity = pd.to_numeric(events.get(severity_col, pd.Series(0, index=events.index)), errors="coerce").fillna(0)
