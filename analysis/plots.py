@@ -630,7 +630,7 @@ def response_intervals(
         censored = int(rows["censored"].astype(bool).sum())
         ax.bar([window + 3], [censored], width=2.5, color="white", edgecolor=color, hatch="///",
                label=f"no answer within {window} days ({censored})")
-        others = sorted(set(cycles["trigger_side"].dropna()) - {side})
+        others = sorted(set(sides) - {side})
         name = f"{labels.get(side, side)} \u2192 {', '.join(labels.get(o, o) for o in others)}"
         ax.set_title(_wrap(name, 48), fontsize=8, pad=30)
         ax.set_xlabel("days to the other side's first event", fontsize=8)
