@@ -795,9 +795,10 @@ def summarise_cycles(cycles: pd.DataFrame, *, labels: Mapping[str, str] | None =
     """
     labels = dict(labels or {})
     rows = []
+    every_side = set(cycles["trigger_side"].unique())  # not set(column): that walks a million rows in Python
     for side, group in cycles.groupby("trigger_side", sort=True):
         answered = group.loc[~group["censored"], "interval_days"].astype(float)
-        others = sorted(set(cycles["trigger_side"]) - {side})
+        others = sorted(every_side - {side})
         row = {
             "direction": f"{labels.get(side, side)} -> {', '.join(labels.get(o, o) for o in others)}",
             "trigger_side": side,

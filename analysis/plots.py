@@ -266,15 +266,19 @@ def timeline(
     if dense:
         weeks = dates_all.dt.to_period("W-SUN").dt.start_time
         counts = pd.crosstab(weeks, events["side"]).reindex(columns=list(sides), fill_value=0)
+        # every week of the span (0 where a side did nothing), drawn as one stepped patch per side
+        edges = pd.date_range(counts.index.min(), counts.index.max() + pd.Timedelta(days=7), freq="7D")
+        counts = counts.reindex(edges[:-1], fill_value=0)
         for side, fallback in zip(sides, _FALLBACK_COLORS):
-            ax.bar(counts.index, sign_of[side] * counts[side], width=7, align="edge", color=colors.get(side) or fallback,
-                   linewidth=0, label=f"{labels.get(side, side)} ({int(counts[side].sum()):,} events)")
+            ax.stairs(sign_of[side] * counts[side].to_numpy(float), mdates.date2num(edges), fill=True, baseline=0,
+                      color=colors.get(side) or fallback, linewidth=0,
+                      label=f"{labels.get(side, side)} ({int(counts[side].sum()):,} events)")
         height = pd.Series(np.nan, index=events.index)
         tip = {}
         top = float(counts.to_numpy().max()) if len(counts) else 1.0
-        for eid, week, side in zip(events["event_id"], weeks, events["side"]):
-            if eid in highlight:
-                tip[eid] = sign_of[side] * float(counts.loc[week, side])
+        marked = events["event_id"].isin(list(highlight)).to_numpy()
+        for eid, week, side in zip(events["event_id"][marked], weeks[marked], events["side"][marked]):
+            tip[eid] = sign_of[side] * float(counts.loc[week, side])
         ylabel = "events per week"
     else:
         severity = pd.to_numeric(events.get(severity_col, pd.Series(0, index=events.index)), errors="coerce").fillna(0)
@@ -626,7 +630,7 @@ def response_intervals(
         censored = int(rows["censored"].astype(bool).sum())
         ax.bar([window + 3], [censored], width=2.5, color="white", edgecolor=color, hatch="///",
                label=f"no answer within {window} days ({censored})")
-        others = sorted(set(cycles["trigger_side"].dropna()) - {side})
+        others = sorted(set(sides) - {side})
         name = f"{labels.get(side, side)} \u2192 {', '.join(labels.get(o, o) for o in others)}"
         ax.set_title(_wrap(name, 48), fontsize=8, pad=30)
         ax.set_xlabel("days to the other side's first event", fontsize=8)

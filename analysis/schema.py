@@ -61,6 +61,7 @@ __all__ = [
     "check_kind_map",
     "conform_events",
     "date_bounds",
+    "imprecisely_dated",
     "place_imprecise_dates",
     "empty_events",
     "make_rejects",
@@ -542,6 +543,13 @@ def date_bounds(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
+def imprecisely_dated(events: pd.DataFrame) -> np.ndarray:
+    """Which events are dated only to a week or a month (``date_precision`` other than ``day``;
+    a missing precision is a day). Every placing of :func:`place_imprecise_dates` leaves a table
+    without them as it is."""
+    return events["date_precision"].astype("string").fillna("day").ne("day").to_numpy()
+
+
 def place_imprecise_dates(events: pd.DataFrame, how: str) -> pd.DataFrame:
     """The events with those whose date is not a day placed as ``how`` says, for a sensitivity
     analysis: ``"midpoint"`` leaves them as they are, ``"dropped"`` leaves them out,
@@ -550,7 +558,7 @@ def place_imprecise_dates(events: pd.DataFrame, how: str) -> pd.DataFrame:
     modified."""
     if how not in IMPRECISE_PLACEMENTS:
         raise ValueError(f"imprecise dates can be placed as {', '.join(IMPRECISE_PLACEMENTS)}; got {how!r}")
-    imprecise = events["date_precision"].astype("string").fillna("day").ne("day").to_numpy()
+    imprecise = imprecisely_dated(events)
     if how == "midpoint" or not imprecise.any():
         return events.copy()
     if how == "dropped":

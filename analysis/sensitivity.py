@@ -27,7 +27,7 @@ from analysis.cycles import build_cycles, summarise_cycles
 from analysis.hawkes import fit_hawkes
 from analysis.permutation import response_ratio
 from analysis.response import ResponseRule
-from analysis.schema import place_imprecise_dates
+from analysis.schema import imprecisely_dated, place_imprecise_dates
 from analysis.severity import UNKNOWN, label_answers
 
 __all__ = ["HAWKES_TIES", "sensitivity_grid"]
@@ -90,6 +90,18 @@ def sensitivity_grid(
         bounds undecided) and ``share_escalate``, ``share_match``, ``share_de-escalate`` (of the
         labelled answers); the other columns repeat across tolerances.
     """
+    if len(imprecise_dates) > 1 and not all(imprecisely_dated(frame).any() for frame in events.values()):
+        # every placing leaves events without week or month dates as they are: their cells are
+        # computed once and repeated for each placing, in the grid's order
+        parts = []
+        for dedup, frame in events.items():
+            placings = imprecise_dates if imprecisely_dated(frame).any() else imprecise_dates[:1]
+            for tie in ties:
+                part = sensitivity_grid({dedup: frame}, rule, sides=sides, study_start=study_start, windows=windows,
+                                        ties=[tie], imprecise_dates=placings, tolerances=tolerances, hawkes=hawkes,
+                                        seed=seed)
+                parts += [part] if len(placings) > 1 else [part.assign(dates=dates) for dates in imprecise_dates]
+        return pd.concat(parts, ignore_index=True)
     a, b = sides
     study_end = rule.study_end
     rows = []

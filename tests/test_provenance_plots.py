@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
@@ -77,11 +78,13 @@ def test_timeline_of_a_dense_dyad_draws_weekly_counts():
     assert len(events) > 70_000
     fig = plots.timeline(events, sides=["A", "B"], highlight={events["event_id"].iloc[0]: "first"})
     ax = fig.axes[0]
-    up = [p for p in ax.patches if p.get_height() > 0]
-    down = [p for p in ax.patches if p.get_height() < 0]
-    # one bar per week and side; the bars add up to each side's events
-    assert sum(p.get_height() for p in up) == (events["side"] == "A").sum()
-    assert -sum(p.get_height() for p in down) == (events["side"] == "B").sum()
+    # one stepped patch per side, one step per week, 7 days wide; the steps add up to each side's events
+    from matplotlib.patches import StepPatch
+
+    (up, up_edges, _), (down, _, _) = (p.get_data() for p in ax.patches if isinstance(p, StepPatch))
+    assert up.sum() == (events["side"] == "A").sum() and (up >= 0).all()
+    assert -down.sum() == (events["side"] == "B").sum() and (down <= 0).all()
+    assert (np.diff(up_edges) == 7).all()
     assert 260 <= len(up) <= 262 and not ax.collections  # weeks, not 70,000 stems
     assert "events per week" in ax.get_ylabel() and "per week" in ax.get_title(loc="right")
     assert plots.check_figure(fig) == []

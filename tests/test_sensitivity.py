@@ -46,6 +46,36 @@ def test_grid_fits_hawkes_per_dedup_and_tie_rule():
 
 
 
+def test_placings_of_events_without_imprecise_dates_are_computed_once(monkeypatch):
+    # "on" has no week or month dates: its four placings are one table, computed once and
+    # repeated; in "off" one event is dated to its week, so its placings differ. The grid
+    # equals the one computed placing by placing, row for row and in the same order.
+    import numpy as np
+    import pandas as pd
+
+    from analysis import sensitivity
+
+    day_only = tit_for_tat(days=400, base_rate=(0.1, 0.1), p_respond=(0.5, 0.3), seed=5, start="2020-01-01")
+    week = day_only.copy()
+    week.loc[week.index[week["side"].eq("B")][3], "date_precision"] = "week"
+    frames = {"on": day_only, "off": week}
+    options = {"sides": ["A", "B"], "study_start": "2020-01-01", "windows": (7, 30),
+               "imprecise_dates": ("midpoint", "dropped", "earliest", "latest"), "seed": 1}
+    rule = ResponseRule(study_end=max(day_only["date"].max(), pd.Timestamp("2020-12-31")))
+    calls = []
+    build = sensitivity.build_cycles
+    monkeypatch.setattr(sensitivity, "build_cycles", lambda *a, **k: calls.append(1) or build(*a, **k))
+    fast = sensitivity_grid(frames, rule, **options)
+    fast_calls = len(calls)
+    calls.clear()
+    # every placing computed: as if each table had imprecise dates
+    monkeypatch.setattr(sensitivity, "imprecisely_dated", lambda frame: np.ones(len(frame), dtype=bool))
+    slow = sensitivity_grid(frames, rule, **options)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert len(fast) == 2 * 2 * 4 * 2 * 2  # dedup x ties x placings x windows x directions
+    assert fast_calls == (1 + 4) * 2 * 2 and len(calls) == 4 * 2 * 2 * 2  # ("on" once + "off" 4) x ties x windows
+
+
 def test_sensitivity_figure_one_panel_per_measure_and_direction():
     import matplotlib
 
