@@ -170,18 +170,19 @@ def test_editing_plots_reruns_only_the_stages_importing_it(project):
 def test_changing_window_days_rebuilds_only_what_depends_on_it(project):
     params = project / "notebooks" / "params" / "default.yaml"
     text = params.read_text()
-    assert "  window_days: 30\n" in text
-    params.write_text(text.replace("  window_days: 30\n", "  window_days: 14\n"))
+    assert "  response: {}\n" in text  # the dyad spec's rule: a 30-day window
+    params.write_text(text.replace("  response: {}\n", "  response: {window_days: 14}\n"))
     try:
         output = _make(project, "-j2", "reports").stdout
-        # the cycles stage and what reads its tables (timing: cycles; reaction: the panel);
+        # the cycles stage and what reads its tables (timing: cycles; reaction: the panel;
+        # sensitivity: the response rule);
         # not the events, the Hawkes fit, the replications or the coverage report
-        assert _stages(output) == ["cycles", "reaction", "report", "timing"]
+        assert _stages(output) == ["cycles", "reaction", "report", "sensitivity", "timing"]
         cycles = pd.read_parquet(project / "data" / "processed" / "us-iran-proxies" / "cycles.parquet")
         assert set(cycles["window_days"]) == {14}
     finally:
         params.write_text(text)
-    assert _stages(_make(project, "-j2", "reports").stdout) == ["cycles", "reaction", "report", "timing"]
+    assert _stages(_make(project, "-j2", "reports").stdout) == ["cycles", "reaction", "report", "sensitivity", "timing"]
 
 
 def test_a_misspelt_parameter_stops_the_build_with_its_place_and_the_closest_key(project):
