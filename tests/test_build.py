@@ -160,6 +160,15 @@ def test_a_misspelt_key_names_the_profile_section_key_and_closest(tmp_path):
         _check(tmp_path, "cycle:\n  quiet_days: 14\n")
     # the keys of the response rule are checked when the rule is built (analysis.response), naming
     # the profile's section and key in the same way
+    # a key of the response rule written directly in the section (as the README once showed):
+    # the message says where it belongs, not the nearest setting of the section (rate_window_days)
+    message = (r"^notebooks/params/x.yaml: section 'cycles', key 'window_days' is not a parameter of "
+               r"notebooks/20-build-cycles.ipynb \(stage 'cycles'\); 'window_days' is a key of the response "
+               r"rule: write it under 'cycles.response' \(response: \{window_days: 14\}\)$")
+    with pytest.raises(ValueError, match=message):
+        _check(tmp_path, "cycles:\n  window_days: 14\n")
+    with pytest.raises(ValueError, match=r"key 'windw_days' .*'window_days' is a key of the response rule"):
+        _check(tmp_path, "cycles:\n  windw_days: 14\n")
     with pytest.raises(ValueError, match=r"key 'events_in' is a path, which make passes itself,"):
         _check(tmp_path, "cycles:\n  events_in: x.parquet\n")
     with pytest.raises(ValueError, match=r"section 'cycles' repeats common key\(s\) \['seed'\]"):

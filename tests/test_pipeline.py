@@ -195,12 +195,13 @@ def test_a_misspelt_parameter_stops_the_build_with_its_place_and_the_closest_key
     assert done.returncode != 0
     assert done.stderr.splitlines()[0] == (
         "error: notebooks/params/us-iran-proxies--typo.yaml: section 'cycles', key 'windw_days' is not a parameter of "
-        "notebooks/20-build-cycles.ipynb (stage 'cycles'); did you mean 'window_days'?")
+        "notebooks/20-build-cycles.ipynb (stage 'cycles'); 'window_days' is a key of the response rule: write it "
+        "under 'cycles.response' (response: {window_days: 14})")
 
 
 def test_a_failing_stage_shows_the_cells_error_first(project):
     variant = project / "notebooks" / "params" / "us-iran-proxies--broken.yaml"
-    variant.write_text("cycles:\n  window_days: -1\n")
+    variant.write_text("cycles:\n  response: {window_days: -1}\n")
     try:
         done = _make(project, "data/processed/us-iran-proxies--broken/cycles.parquet", check=False)
     finally:
@@ -209,7 +210,8 @@ def test_a_failing_stage_shows_the_cells_error_first(project):
     assert done.returncode != 0
     lines = done.stderr.splitlines()
     assert re.fullmatch(r"\[cycles\] us-iran-proxies--broken FAILED after \d+\.\d s", lines[0])
-    assert lines[1] == "  ValueError: window_days must be >= 0, got {'militias': -1, 'us': -1}"
+    assert lines[1] == ("  RuleError: notebooks/params/us-iran-proxies--broken.yaml: cycles.response: window_days must be "
+                        "at least 1 day, got -1")
     assert lines[3] == "  full log: data/processed/us-iran-proxies--broken/logs/cycles.log"
     assert len(done.stdout.splitlines()) + len(lines) < 10
 
