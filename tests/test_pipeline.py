@@ -161,7 +161,8 @@ def test_editing_plots_reruns_only_the_stages_importing_it(project):
     try:
         dry = _make(project, "-n", "reports").stdout
         rerun = sorted(re.findall(r"analysis\.build run \S+ notebooks/(\S+)\.ipynb", dry))
-        assert rerun == ["11-dataset-coverage", "40-report"]  # not the Hawkes bootstrap or the permutation null
+        # the pages that draw figures; not the Hawkes bootstrap or the permutation null
+        assert rerun == ["05-news-to-events", "11-dataset-coverage", "40-report"]
     finally:
         os.utime(plots, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert _make(project, "-q", "reports", check=False).returncode == 0
