@@ -61,6 +61,21 @@ def test_markdown_keeps_structure_but_not_script_images_or_unsafe_links():
     assert "javascript" not in page.lower()
 
 
+def test_markdown_leaves_out_comments_but_not_in_code():
+    """The codebook's count markers (analysis.codebook) are comments: the coverage report showed
+    them as text ("(<!-- n: confidence=low -->160<!-- /n -->) rest on...") and a line starting
+    with one broke its paragraph in two."""
+    source = ("- **Rules**: the file holds <!-- n: year=2021 -->83<!-- /n --> for 2021 and\n"
+              "<!-- n: year=2022 -->19<!-- /n --> for 2022, `<!-- n: x -->` in code\n"
+              "<!-- a comment\nover two lines -->\n\n"
+              "````\n```\n<!-- fenced -->\n```\n````\n\nafter <!-- gone -->the fence\n")
+    page = render.markdown(source)
+    assert "<li><strong>Rules</strong>: the file holds 83 for 2021 and\n19 for 2022, <code>&lt;!-- n: x --&gt;</code> in code" in page
+    assert "over two lines" not in page
+    assert "<pre><code>```\n&lt;!-- fenced --&gt;\n```\n</code></pre>" in page  # the longer fence holds the shorter
+    assert "<p>after the fence</p>" in page
+
+
 @pytest.mark.parametrize("url, ok", [
     ("https://example.org/x", True), ("http://a.b", True), ("mailto:x@y.z", True), ("reports/a.csv", True),
     ("javascript:alert(1)", False), ("JaVaScRiPt:alert(1)", False), ("data:text/html,<script>", False),
