@@ -242,8 +242,9 @@ def figure(fig, *, caption: str, alt: str, dpi: int = 96, check: bool = True) ->
         for p in problems:
             warnings.warn(p, FigureWarning, stacklevel=2)
     buffer = io.BytesIO()
-    # no date or software stamp in the PNG: two builds give the same bytes
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    # no date or software stamp in the PNG: two builds give the same bytes; the canvas grows to
+    # hold a legend or label drawn outside the axes (below the plot, say), which would be cut off
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.1)
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return Html(

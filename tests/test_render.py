@@ -136,6 +136,23 @@ def test_figure_is_the_same_bytes_twice():
     assert render.figure(_labelled_figure(), caption="c", alt="a") == render.figure(_labelled_figure(), caption="c", alt="a")
 
 
+def test_figure_keeps_a_legend_drawn_outside_the_axes():
+    """A legend below the plot that is wider than the figure (the Kaplan-Meier and Hawkes-kernel
+    legends of the report were cut off at "median not reach") widens the picture instead."""
+    import base64
+    import struct
+
+    def png_size(page):
+        data = base64.b64decode(re.search(r"base64,([^\"]+)", page).group(1))
+        return struct.unpack(">II", data[16:24])  # the IHDR chunk: width, height
+
+    fig = _labelled_figure()  # 6.4 x 4.8 inches: 614 x 461 pixels at 96 dpi
+    fig.axes[0].plot([0, 1], [1, 0], label="a legend entry far too long to fit " * 3)
+    fig.axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False)
+    width, height = png_size(render.figure(fig, caption="c", alt="a"))
+    assert width > 614 and height > 461
+
+
 def test_figure_refuses_a_figure_without_title_or_labels():
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
