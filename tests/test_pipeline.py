@@ -211,8 +211,8 @@ def test_a_failing_stage_shows_the_cells_error_first(project):
     assert done.returncode != 0
     lines = done.stderr.splitlines()
     assert re.fullmatch(r"\[cycles\] us-iran-proxies--broken FAILED after \d+\.\d s", lines[0])
-    assert lines[1] == ("  RuleError: notebooks/params/us-iran-proxies--broken.yaml: cycles.response: window_days must be "
-                        "at least 1 day, got -1")
+    assert lines[1] == ("  RuleError: notebooks/params/us-iran-proxies--broken.yaml: cycles.response: "
+                        "window_days must be at least 1 day, got -1")
     assert lines[3] == "  full log: data/processed/us-iran-proxies--broken/logs/cycles.log"
     assert len(done.stdout.splitlines()) + len(lines) < 10
 

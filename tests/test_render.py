@@ -70,7 +70,8 @@ def test_markdown_leaves_out_comments_but_not_in_code():
               "<!-- a comment\nover two lines -->\n\n"
               "````\n```\n<!-- fenced -->\n```\n````\n\nafter <!-- gone -->the fence\n")
     page = render.markdown(source)
-    assert "<li><strong>Rules</strong>: the file holds 83 for 2021 and\n19 for 2022, <code>&lt;!-- n: x --&gt;</code> in code" in page
+    assert ("<li><strong>Rules</strong>: the file holds 83 for 2021 and\n"
+            "19 for 2022, <code>&lt;!-- n: x --&gt;</code> in code") in page
     assert "over two lines" not in page
     assert "<pre><code>```\n&lt;!-- fenced --&gt;\n```\n</code></pre>" in page  # the longer fence holds the shorter
     assert "<p>after the fence</p>" in page
