@@ -135,7 +135,8 @@ def coverage_table(
     if (country != "").any() and country_col not in events.columns:
         raise ValueError(f"official counts for one country ({sorted(set(country) - {''})}) need an events column "
                          f"'{country_col}'; the events have: {', '.join(events.columns)}")
-    exclude = official["exclude_target"].fillna("") if "exclude_target" in official.columns else pd.Series("", index=official.index)
+    exclude = official["exclude_target"].fillna("") if "exclude_target" in official.columns else pd.Series("",
+                                                                                                           index=official.index)
     if (exclude != "").any() and target_col not in events.columns:
         raise ValueError(f"official counts that leave out targets ({sorted(set(exclude) - {''})}) need an events column "
                          f"'{target_col}'; the events have: {', '.join(events.columns)}")
@@ -144,7 +145,8 @@ def coverage_table(
     for scope, left_out in dict.fromkeys(zip(country, exclude)):
         in_scope = mine if scope == "" else mine.loc[mine[country_col] == scope]
         if left_out:
-            in_scope = in_scope.loc[~in_scope[target_col].astype("string").str.contains(left_out, case=False, regex=False).fillna(False)]
+            in_scope = in_scope.loc[~in_scope[target_col].astype("string").str.contains(left_out, case=False,
+                                                                                        regex=False).fillna(False)]
         dates = np.sort(pd.to_datetime(in_scope[date_col]).dt.normalize().to_numpy(dtype="datetime64[ns]"))
         rows = ((country == scope) & (exclude == left_out)).to_numpy()
         upto = np.searchsorted(dates, official.loc[rows, "as_of"].to_numpy(dtype="datetime64[ns]"), side="right")
@@ -180,7 +182,8 @@ def markdown_section(path, heading: str) -> str:
     ValueError
         If the file has no such heading (the message names the file and lists its headings).
     """
-    lines = open(path, encoding="utf-8").read().splitlines()
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
     headings = [i for i, line in enumerate(lines) if line.startswith("## ")]
     for n, i in enumerate(headings):
         if lines[i][3:].strip() == heading:

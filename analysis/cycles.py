@@ -44,7 +44,7 @@ Spatial scope
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +58,8 @@ __all__ = [
     "CENSOR_REASONS",
     "CYCLE_COLUMNS",
     "Group",
-    "PairingInput",
     "Pairing",
+    "PairingInput",
     "build_cycles",
     "pair_direction",
     "pair_events",
@@ -330,7 +330,8 @@ def prepare_events(
         trigger &= located
         response &= located
 
-    end_day = int(pd.Timestamp(end).to_datetime64().astype("datetime64[D]").astype(np.int64)) if end is not None and not pd.isna(end) else 0
+    known_end = end is not None and not pd.isna(end)
+    end_day = int(pd.Timestamp(end).to_datetime64().astype("datetime64[D]").astype(np.int64)) if known_end else 0
     return PairingInput(
         sided=sided, order=order, day=day[order], time=time[order], key=key[order], side=side_code[order],
         sides=tuple(str(s) for s in side_names), kind=kind_code[order], kinds=kinds, trigger=trigger[order],
@@ -359,7 +360,8 @@ def response_scope(events: pd.DataFrame, rule: ResponseRule, **columns) -> pd.Da
     rows = []
     for code, s in enumerate(inp.sides):
         mine = inp.side == code
-        kind_ok = np.ones(mine.sum(), dtype=bool) if rule.trigger_kinds is None else np.isin(kinds[inp.kind[mine]], rule.trigger_kinds)
+        kind_ok = np.ones(mine.sum(), dtype=bool) if rule.trigger_kinds is None else np.isin(kinds[inp.kind[mine]],
+                                                                                             rule.trigger_kinds)
         rows.append({
             "side": s,
             "events": int(all_counts.get(s, 0)),
@@ -512,7 +514,9 @@ def _one_to_one(t: Group, c: Group, first: np.ndarray, deadline: np.ndarray, rul
 _FAR = np.iinfo(np.int64).max // 4  # the day of "no event"
 
 
-def pair_direction(t: Group, c: Group, window: int, end_day: int | np.ndarray, rule: ResponseRule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def pair_direction(
+    t: Group, c: Group, window: int, end_day: int | np.ndarray, rule: ResponseRule
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The response rule in one direction: for each trigger of ``t``, its answer among ``c``.
 
     ``end_day`` is the last day observed (one for all, or one per trigger).
@@ -748,7 +752,8 @@ def summarise_chains(cycles: pd.DataFrame, *, min_length: int = 2) -> pd.DataFra
     """
     members = cycles.loc[cycles["chain_length"] >= min_length].sort_values(["chain_id", "chain_position"], kind="stable")
     if members.empty:
-        return pd.DataFrame(columns=["chain_id", "length", "start_side", "end_side", "start_date", "end_date", "duration_days", "event_ids"])
+        return pd.DataFrame(columns=["chain_id", "length", "start_side", "end_side", "start_date", "end_date", "duration_days",
+                                     "event_ids"])
     grouped = members.groupby("chain_id", sort=False)
     table = pd.DataFrame(
         {
@@ -761,8 +766,10 @@ def summarise_chains(cycles: pd.DataFrame, *, min_length: int = 2) -> pd.DataFra
         }
     )
     table["duration_days"] = (table["end_date"] - table["start_date"]).dt.days.astype("Int64")
-    table = table.reset_index()[["chain_id", "length", "start_side", "end_side", "start_date", "end_date", "duration_days", "event_ids"]]
-    return table.sort_values(["length", "start_date", "chain_id"], ascending=[False, True, True], kind="stable").reset_index(drop=True)
+    table = table.reset_index()[["chain_id", "length", "start_side", "end_side", "start_date", "end_date", "duration_days",
+                                 "event_ids"]]
+    return table.sort_values(["length", "start_date", "chain_id"], ascending=[False, True, True],
+                             kind="stable").reset_index(drop=True)
 
 
 def summarise_cycles(cycles: pd.DataFrame, *, labels: Mapping[str, str] | None = None) -> pd.DataFrame:

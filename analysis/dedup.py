@@ -27,6 +27,7 @@ Blocking
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -378,5 +379,5 @@ def _per_cluster(values: pd.Series, label: np.ndarray, several: np.ndarray, comb
         labels = label[rows]
         texts = values.to_numpy(dtype=object)[rows].tolist()
         bounds = [0, *(np.flatnonzero(labels[1:] != labels[:-1]) + 1).tolist(), len(rows)]
-        out[labels[bounds[:-1]]] = [combine(texts[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+        out[labels[bounds[:-1]]] = [combine(texts[a:b]) for a, b in itertools.pairwise(bounds)]
     return out

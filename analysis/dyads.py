@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 import yaml
 
+from analysis.paths import display_path
 from analysis.response import ResponseRule, resolve_rule
 
 __all__ = ["DyadSpec", "Scoped", "Side", "SideAssignment", "assign_sides", "load_dyad", "within_scope"]
@@ -156,7 +157,7 @@ def load_dyad(path: str | Path) -> DyadSpec:
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
-    where = str(path)
+    where = display_path(path)  # as the project names it, wherever it is checked out
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: a dyad spec must be a mapping of keys ({', '.join(SPEC_KEYS)}), got {type(raw).__name__}")
     if "window_days" in raw:
@@ -182,7 +183,9 @@ def load_dyad(path: str | Path) -> DyadSpec:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"{where}: side '{key}': actor pattern {pattern!r} is not a valid regular expression ({exc})") from exc
+                raise ValueError(
+                    f"{where}: side '{key}': actor pattern {pattern!r} is not a valid regular expression ({exc})"
+                ) from exc
         sides[str(key)] = Side(
             key=str(key),
             label=str(body.get("label", key)),
@@ -308,7 +311,8 @@ def assign_sides(
         attributed = out["attributed_side"].astype("string")
         use = out["side"].isna() & attributed.isin(spec.side_keys).fillna(False)
         out.loc[use, "side"] = attributed[use]
-        out.loc[use, "side_reason"] = out.loc[use, "side_reason"].fillna("no actor named") + "; attributed to '" + attributed[use] + "' by the dyad spec's rule"
+        out.loc[use, "side_reason"] = (out.loc[use, "side_reason"].fillna("no actor named") + "; attributed to '"
+                                       + attributed[use] + "' by the dyad spec's rule")
     if target_col is not None and target_col in out.columns:
         targets = out[target_col].astype("string")
         target_sides = {t: _classify(t, spec)[0] for t in targets.dropna().unique()}

@@ -73,6 +73,12 @@ def _poisson_ci(count: np.ndarray, exposure: np.ndarray, alpha: float) -> tuple[
     return lower / exposure, upper / exposure
 
 
+def _odds_to_ratio(p: float, before_days: int, after_days: int) -> float:
+    """The after/before rate ratio for a share ``p`` of the events falling after (conditional
+    binomial): odds ``p / (1 - p)`` times the exposure ratio."""
+    return (p / (1 - p)) * (before_days / after_days) if p < 1 else np.inf
+
+
 def rates_around(
     events: pd.DataFrame,
     at: Mapping[str, str | pd.Timestamp],
@@ -126,9 +132,9 @@ def rates_around(
                 # given the total, the after-count is binomial with p = ta*r_a / (ta*r_a + tb*r_b)
                 test = stats.binomtest(na, total, ta / (ta + tb))
                 ci = test.proportion_ci(confidence_level=1 - alpha, method="exact")
-                to_ratio = lambda p: (p / (1 - p)) * (tb / ta) if p < 1 else np.inf  # noqa: E731
                 ratio = (na / ta) / (nb / tb) if nb else np.inf
-                row.update({"rate_ratio": ratio, "ratio_low": to_ratio(ci.low), "ratio_high": to_ratio(ci.high), "p_value": test.pvalue})
+                row.update({"rate_ratio": ratio, "ratio_low": _odds_to_ratio(ci.low, tb, ta),
+                            "ratio_high": _odds_to_ratio(ci.high, tb, ta), "p_value": test.pvalue})
             else:
                 row.update({"rate_ratio": np.nan, "ratio_low": np.nan, "ratio_high": np.nan, "p_value": np.nan})
             rows.append(row)

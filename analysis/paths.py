@@ -47,10 +47,16 @@ def display_path(path: str | Path, root: str | Path | None = None) -> str:
         base = Path(root) if root is not None else project_root()
     except FileNotFoundError:
         return str(path)
+    # the path as the project names it: a symbolic link inside the project (a linked download)
+    # keeps its own name, not its target's
+    here = Path(os.path.abspath(path))
     try:
-        return Path(path).resolve().relative_to(base.resolve()).as_posix()
+        return here.relative_to(Path(os.path.abspath(base))).as_posix()
     except ValueError:
-        return str(path)
+        try:
+            return Path(path).resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            return str(path)
 
 
 @contextmanager

@@ -31,6 +31,7 @@ Degenerate test
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ import pandas as pd
 
 from analysis.cycles import _SLOT, Group, PairingInput, pair_direction, prepare_events
 from analysis.response import ResponseRule
-from analysis.warnings import DegenerateTestWarning  # noqa: F401  (issued here; defined with the others)
+from analysis.warnings import DegenerateTestWarning
 
 __all__ = ["DegenerateTestWarning", "PermutationResult", "permutation_test", "response_ratio"]
 
@@ -61,7 +62,8 @@ def _direction(src: str, sides: Sequence[str]) -> str:
     return f"{src} -> {', '.join(s for s in sides if s != src)}"
 
 
-def _direction_stats(t_day: np.ndarray, follow: np.ndarray, reason: np.ndarray, k_days: int, end_day: int) -> tuple[float, float, int, int]:
+def _direction_stats(t_day: np.ndarray, follow: np.ndarray, reason: np.ndarray, k_days: int, end_day: int) -> tuple[float, float,
+                                                                                                                    int, int]:
     """(response ratio, median interval, triggers with a full k-day follow-up, followed) of one
     direction, from :func:`analysis.cycles.pair_direction`'s answer for each trigger."""
     answered = reason == 0
@@ -123,7 +125,8 @@ class _Directions:
             out[s] = _direction_stats(t.day, follow, reason, self.k_days, self.end_day)
         return out
 
-    def chunk(self, side: str, shift_side: str, shifts: list[int], start_day: int, span_days: int) -> tuple[np.ndarray, np.ndarray]:
+    def chunk(self, side: str, shift_side: str, shifts: list[int], start_day: int, span_days: int) -> tuple[np.ndarray,
+                                                                                                            np.ndarray]:
         """Response ratio and median interval of ``side``'s triggers in each of a few draws.
 
         The draws' copies of the events are stacked on one time line, far enough apart
@@ -133,7 +136,7 @@ class _Directions:
         t, c = self.triggers[side], self.answers[side]
         window = self.rule.window(side)
         band = span_days + window + 1
-        spread = dict(band=band, start_day=start_day, span_days=span_days)
+        spread = {"band": band, "start_day": start_day, "span_days": span_days}
         fixed = [0] * len(shifts)
         ts = _copies(t, shifts if side == shift_side else fixed, **spread)
         cs = _copies(c, fixed if side == shift_side else shifts, **spread)
@@ -242,7 +245,7 @@ def permutation_test(
     seed: int = 0,
     shift_side: str | None = None,
     degenerate_threshold: float = 0.95,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     **columns,
 ) -> PermutationResult:
     """Circular-shift permutation test of the response ratio and the median interval.
@@ -266,8 +269,9 @@ def permutation_test(
         Side whose dates are shifted (default: the second side in sorted order).
     degenerate_threshold : float
         The null's 2.5% quantile of the response ratio at or above which the test is degenerate.
-    n_jobs : int
-        Worker processes for the draws (1: none). The result does not depend on it.
+    n_jobs : int, optional
+        Worker processes for the draws (1: none; None: one per core when the draws hold more
+        than about 50 million events in all, else none). The result does not depend on it.
     **columns
         Column names, as for :func:`analysis.cycles.build_cycles`.
 
@@ -283,7 +287,7 @@ def permutation_test(
     inp = prepare_events(events, rule, **columns)
     if len(inp.sides) != 2:
         raise ValueError(f"the permutation test needs exactly two sides; the events have {list(inp.sides)}")
-    a, b = inp.sides
+    _a, b = inp.sides
     shift_side = shift_side or b
     if shift_side not in inp.sides:
         raise ValueError(f"shift_side must be one of {list(inp.sides)}, got {shift_side!r}")
@@ -297,6 +301,8 @@ def permutation_test(
 
     directions = _Directions(inp, rule, k_days)
     observed = directions.observed()
+    if n_jobs is None:
+        n_jobs = (os.cpu_count() or 1) if len(inp) * n_draws > 50_000_000 else 1
     null = directions.shifted(shift_side, shifts, start_day=start, span_days=span, n_jobs=n_jobs)
     ratios = np.column_stack([null[s][0] for s in inp.sides])
     medians = np.column_stack([null[s][1] for s in inp.sides])

@@ -157,9 +157,7 @@ class ResponseRule:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name == "window_days" and not isinstance(value, int):
-                value = dict(value)
-            elif f.name == "min_severity" and value is not None:
+            if (f.name == "window_days" and not isinstance(value, int)) or (f.name == "min_severity" and value is not None):
                 value = dict(value)
             elif isinstance(value, tuple):
                 value = list(value)

@@ -193,7 +193,7 @@ def hawkes(
             state[:, side] += alpha[:, side] * beta
     times = np.asarray(times)
     names = np.asarray(list(sides), dtype=object)
-    frame, order = _table(times, names[np.asarray(marks, dtype=int)] if len(marks) else np.array([], dtype=object), start,
+    frame, _order = _table(times, names[np.asarray(marks, dtype=int)] if len(marks) else np.array([], dtype=object), start,
                           extra={"t": times})
     # a time of day only where pandas can hold the timestamp (before 2262); ``t`` always has it
     representable = frame["t"] < (pd.Timestamp.max - pd.Timestamp(start).normalize()).days

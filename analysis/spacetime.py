@@ -48,7 +48,7 @@ from analysis.cycles import prepare_events
 from analysis.geo import Cubes, batches, chord_km, xyz_km
 from analysis.response import ResponseRule
 
-__all__ = ["REDRAWS", "OPTIONS", "SPACETIME_COLUMNS", "check_options", "knox_test"]
+__all__ = ["OPTIONS", "REDRAWS", "SPACETIME_COLUMNS", "check_options", "knox_test"]
 
 REDRAWS = ("shift", "permute")
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,7 +148,7 @@ def run_package(path: str) -> dict:
     return {
         "seconds": seconds,
         "read": result.read,
-        "dyad_rows": int(len(found)),
+        "dyad_rows": len(found),
         "same_lines": bool(np.array_equal(found, expected)),
     }
 

@@ -74,7 +74,8 @@ def main() -> None:
         horizon = n / RATE
         simulated, (t, marks) = _timed(lambda: hawkes_times(mu=MU, alpha=ALPHA, beta=BETA, horizon=horizon, seed=n))
         events = pd.DataFrame({"t": t, "side": np.where(marks == 0, "A", "B")})
-        free, (fit, table) = _timed(lambda: (lambda f: (f, standard_errors(f)))(fit_hawkes(events, sides=["A", "B"], end=horizon)))
+        free, (fit, table) = _timed(lambda: (lambda f: (f, standard_errors(f)))(fit_hawkes(events, sides=["A", "B"],
+                                                                                           end=horizon)))
         binned, _ = _timed(lambda: standard_errors(fit_hawkes(events, sides=["A", "B"], end=horizon, estimator="binned")))
         per_kernel = float("nan")
         if n <= args.per_kernel_max:

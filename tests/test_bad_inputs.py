@@ -500,7 +500,7 @@ def test_error_cases_end_to_end(throwaway, case):
     background = {"format": "table", "path": f"data/external/{DYAD}/background.csv", "source": "background"}
     if case["loader"] == "dyad":
         text = (CORPUS / case["input"]).read_text()
-        extra = "".join(line + "\n" for line in text.splitlines() if line.startswith("window_days"))
+        extra = "".join(line + "\n" for line in text.splitlines() if line.startswith(("window_days", "response")))
         _spec(project, [background], extra)
         words = [w.replace("{file}", f"dyads/{DYAD}.yaml") for w in _message_words(case, None, None)]
     else:

@@ -4,7 +4,6 @@ import pytest
 from analysis.coverage import coverage_table, load_official_counts, monthly_counts
 from tests.conftest import ROOT, make_events
 
-
 HEADER = "since,as_of,count,qualifier,stated_by,sources,note"
 
 

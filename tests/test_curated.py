@@ -186,12 +186,12 @@ def _table(rows):
 
 
 SMALL = _table([
-    # id  date          side        actor                                claimed  target                 kind      country  prec   time                    lat   conf    sources
-    ("a", "2020-12-31", "militias", "unidentified Iran-aligned militia", "",      "Convoy of trucks",    "ied",    "Iraq",  "day",  "",                     "",   "low",  "http://x.org/1"),
-    ("b", "2021-01-01", "militias", "Ashab al-Kahf",                     "Ashab",  "supply CONVOY",       "ied",    "Iraq",  "day",  "",                     "",   "medium", "http://x.org/1 http://x.org/2"),
-    ("c", "2021-03-05", "militias", "unidentified Iran-aligned militia", "",      "Ain al-Asad",         "rocket", "Iraq",  "week", "2021-03-05T04:20:00Z", "33.7", "high", "http://x.org/1 http://x.org/2 http://x.org/3"),
-    ("d", "2021-12-31", "us",       "US forces",                         "",      "KH depot",            "airstrike", "Syria", "day", "",                    "34.4", "high", "http://x.org/1"),
-    ("e", "2022-01-01", "iran",     "Islamic Revolutionary Guard Corps", "",      "Erbil",               "missile", "Iraq", "day",  "",                     "36.2", "high", "http://x.org/1"),
+    # id  date          side        actor                                claimed  target                 kind      country  prec   time                    lat   conf    sources  # noqa: E501  (a table, one event a row)
+    ("a", "2020-12-31", "militias", "unidentified Iran-aligned militia", "",      "Convoy of trucks",    "ied",    "Iraq",  "day",  "",                     "",   "low",  "http://x.org/1"),  # noqa: E501  (a table, one event a row)
+    ("b", "2021-01-01", "militias", "Ashab al-Kahf",                     "Ashab",  "supply CONVOY",       "ied",    "Iraq",  "day",  "",                     "",   "medium", "http://x.org/1 http://x.org/2"),  # noqa: E501  (a table, one event a row)
+    ("c", "2021-03-05", "militias", "unidentified Iran-aligned militia", "",      "Ain al-Asad",         "rocket", "Iraq",  "week", "2021-03-05T04:20:00Z", "33.7", "high", "http://x.org/1 http://x.org/2 http://x.org/3"),  # noqa: E501  (a table, one event a row)
+    ("d", "2021-12-31", "us",       "US forces",                         "",      "KH depot",            "airstrike", "Syria", "day", "",                    "34.4", "high", "http://x.org/1"),  # noqa: E501  (a table, one event a row)
+    ("e", "2022-01-01", "iran",     "Islamic Revolutionary Guard Corps", "",      "Erbil",               "missile", "Iraq", "day",  "",                     "36.2", "high", "http://x.org/1"),  # noqa: E501  (a table, one event a row)
 ])
 
 
@@ -266,7 +266,8 @@ def test_actor_labels_reads_bullets_over_several_lines(tmp_path):
     from analysis.codebook import actor_labels
 
     path = tmp_path / "README.md"
-    path.write_text("# T\n\n## Actor labels\n\nIntro with `not a label`.\n\n- `A`: first.\n- `B`,\n  `C`: fronts, e.g. `D`.\n\n## Next\n")
+    path.write_text("# T\n\n## Actor labels\n\nIntro with `not a label`.\n\n"
+                    "- `A`: first.\n- `B`,\n  `C`: fronts, e.g. `D`.\n\n## Next\n")
     assert actor_labels(path) == ["A", "B", "C"]
     path.write_text("# T\n\n## Actor labels\n\nnone\n")
     with pytest.raises(ValueError, match="lists no label"):

@@ -341,8 +341,10 @@ def test_a_response_9_9_km_away_counts_under_a_10_km_limit_and_10_1_km_does_not(
     # without a limit, "far" answers after 1 day
     assert build_cycles(events, window_days=30, study_end="2020-12-31").set_index("trigger_id").loc["a", "response_id"] == "far"
     # at 10.1 km only "far" is in range... and nothing is at 9.8
-    assert build_cycles(events, window_days=30, study_end="2020-12-31", max_distance_km=10.2).set_index("trigger_id").loc["a", "response_id"] == "far"
-    assert pd.isna(build_cycles(events, window_days=30, study_end="2020-12-31", max_distance_km=9.8).set_index("trigger_id").loc["a", "response_id"])
+    wider = build_cycles(events, window_days=30, study_end="2020-12-31", max_distance_km=10.2).set_index("trigger_id")
+    assert wider.loc["a", "response_id"] == "far"
+    assert pd.isna(build_cycles(events, window_days=30, study_end="2020-12-31",
+                                max_distance_km=9.8).set_index("trigger_id").loc["a", "response_id"])
 
 
 def test_events_without_coordinates_under_exclude_and_any():
@@ -351,7 +353,7 @@ def test_events_without_coordinates_under_exclude_and_any():
          ("a2", "2020-01-06", "A", "rocket")],
         latitude=[_north(0), np.nan, _north(3), np.nan], longitude=[44.0, np.nan, 44.0, np.nan],
     )
-    rule = dict(window_days=30, study_end="2020-12-31", max_distance_km=5)
+    rule = {"window_days": 30, "study_end": "2020-12-31", "max_distance_km": 5}
     excl = build_cycles(events, **rule, missing_coordinates="exclude").set_index("trigger_id")
     # exclude: x and a2 have no place: neither triggers nor responses; a -> b (3 km, 3 days)
     assert list(excl.index) == ["a", "b"] and excl.loc["a", "response_id"] == "b"
@@ -368,7 +370,8 @@ def test_events_without_coordinates_under_exclude_and_any():
 
 def test_a_distance_limit_needs_coordinate_columns():
     events = make_events([("a", "2020-01-01", "A", "rocket")]).drop(columns=["latitude", "longitude"])
-    with pytest.raises(ValueError, match=r"events has no \['latitude', 'longitude'\] column\(s\) \(the rule's max_distance_km needs coordinates\)"):
+    message = r"events has no \['latitude', 'longitude'\] column\(s\) \(the rule's max_distance_km needs coordinates\)"
+    with pytest.raises(ValueError, match=message):
         build_cycles(events, max_distance_km=10)
 
 
@@ -377,7 +380,8 @@ def test_trigger_kinds_limit_what_is_answered():
         [("show", "2020-01-01", "A", "other"), ("strike", "2020-01-02", "A", "airstrike"), ("b", "2020-01-05", "B", "rocket"),
          ("a2", "2020-01-08", "A", "airstrike")]
     )
-    cycles = build_cycles(events, window_days=30, study_end="2020-12-31", trigger_kinds=["airstrike", "rocket"]).set_index("trigger_id")
+    cycles = build_cycles(events, window_days=30, study_end="2020-12-31", trigger_kinds=["airstrike",
+                                                                                         "rocket"]).set_index("trigger_id")
     # the show of force is not a trigger (not a row); the strike is answered by b after 3 days;
     # b (a rocket attack) is answered by a2
     assert list(cycles.index) == ["strike", "b", "a2"]
@@ -392,7 +396,8 @@ def test_own_next_event_within_the_distance_ends_the_wait():
         [("a", "2020-01-01", "A", "rocket"), ("a_far", "2020-01-02", "A", "rocket"), ("b", "2020-01-04", "B", "airstrike")],
         latitude=[_north(0), _north(50), _north(1)], longitude=[44.0] * 3,
     )
-    near = build_cycles(events, window_days=30, study_end="2020-12-31", own_event_ends_wait=True, max_distance_km=10).set_index("trigger_id")
+    near = build_cycles(events, window_days=30, study_end="2020-12-31", own_event_ends_wait=True,
+                        max_distance_km=10).set_index("trigger_id")
     assert near.loc["a", "response_id"] == "b"
     anywhere = build_cycles(events, window_days=30, study_end="2020-12-31", own_event_ends_wait=True).set_index("trigger_id")
     assert anywhere.loc["a", "censor_reason"] == "own_next_event" and anywhere.loc["a", "interval_days"] == 1
@@ -410,7 +415,8 @@ def _random_events(rng, n):
     date = pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D")
     timed = rng.random(n) < 0.4
     time = date + pd.to_timedelta(rng.integers(0, 24 * 60, n), unit="min") - pd.Timedelta(hours=3)
-    frame = make_events([(f"e{i}", date[i], rng.choice(["A", "B"]), rng.choice(["rocket", "drone", "airstrike"])) for i in range(n)],
+    rows = [(f"e{i}", date[i], rng.choice(["A", "B"]), rng.choice(["rocket", "drone", "airstrike"])) for i in range(n)]
+    frame = make_events(rows,
                         time_utc=pd.Series(time).where(timed).to_numpy(dtype="datetime64[ns]"))
     placeless = rng.random(n) < 0.15
     frame["latitude"] = np.where(placeless, np.nan, 33 + rng.random(n) * 0.3)  # about 33 x 28 km
@@ -422,7 +428,8 @@ def _random_events(rng, n):
 
 def _random_rule(rng):
     return ResponseRule(
-        window_days=int(rng.integers(1, 10)) if rng.random() < 0.6 else {"A": int(rng.integers(1, 10)), "B": int(rng.integers(1, 10))},
+        window_days=(int(rng.integers(1, 10)) if rng.random() < 0.6
+                     else {"A": int(rng.integers(1, 10)), "B": int(rng.integers(1, 10))}),
         ties=str(rng.choice(["exclude", "include"])), matching=str(rng.choice(["many_to_one", "one_to_one"])),
         own_event_ends_wait=bool(rng.random() < 0.3),
         trigger_kinds=None if rng.random() < 0.7 else ["rocket", "airstrike"],
@@ -460,7 +467,8 @@ def test_intervals_resting_on_a_week_or_month_date_are_flagged_with_their_bounds
     )
     cycles = build_cycles(events, window_days=40, study_end="2020-12-31").set_index("trigger_id")
     # a (10 Jan, exact) -> b (week of 15 Jan: 12-18 Jan): 5 days, between 2 and 8
-    assert cycles.loc["a", ["interval_days", "interval_min_days", "interval_max_days", "date_imprecise"]].tolist() == [5, 2, 8, True]
+    assert cycles.loc["a", ["interval_days", "interval_min_days", "interval_max_days", "date_imprecise"]].tolist() == [5, 2, 8,
+                                                                                                                       True]
     # b (12-18 Jan) -> a2 (February: 1-29 Feb): 31 days, between 14 (1 Feb - 18 Jan) and 48 (29 Feb - 12 Jan)
     assert cycles.loc["b", ["interval_days", "interval_min_days", "interval_max_days"]].tolist() == [31, 14, 48]
     # a2 (February) -> b2 (20 Mar, exact): 34 days, between 20 and 48

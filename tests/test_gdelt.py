@@ -299,7 +299,8 @@ def test_line_numbers_and_counts_against_a_line_by_line_oracle(tmp_path, header)
         result = load_gdelt(path, actor_codes=MALI_CHAD, engine=engine, blocksize=1_000_000)
         assert result.read == records and result.counts["filtered"] == records - len(dyadic)
         found = sorted(
-            [*zip(result.events["raw_row"], result.events["source_id"]), *zip(result.rejects["raw_row"], [None] * len(result.rejects))]
+            [*zip(result.events["raw_row"], result.events["source_id"]), *zip(result.rejects["raw_row"],
+                                                                              [None] * len(result.rejects))]
         )
         # every dyadic line once, at its line, with its own id (rejected lines have no id to show)
         assert [n for n, _ in found] == [n for n, _ in dyadic]
@@ -455,11 +456,12 @@ def test_filtered_parquet_folder_round_trip_on_a_local_cluster(client, tmp_path)
     assert sorted(table.column("year").to_pylist()) == [2016, 2017, 2018]
 
     # a different filter than the folder was made with is refused, saying what differs
-    with pytest.raises(ValueError, match=r"gdelt.parquet holds GDELT events filtered with other options .*countries: made with None, asked for \['CD'\]"):
+    differs = r"gdelt.parquet holds GDELT events filtered with other options .*countries: made with None, asked for \['CD'\]"
+    with pytest.raises(ValueError, match=differs):
         load_gdelt(folder, spec=spec, countries=["CD"])
     with pytest.raises(ValueError, match=r"root_codes: made with \['18', '19', '20'\], asked for None"):
         load_gdelt(folder, spec=spec, root_codes=None)
-    with pytest.raises(FileExistsError, match="gdelt.parquet exists; pass overwrite=True"):
+    with pytest.raises(FileExistsError, match=r"gdelt\.parquet exists; pass overwrite=True"):
         filter_gdelt(archive, folder, spec=spec, engine="duckdb")
     filter_gdelt(archive, folder, spec=spec, engine="duckdb", overwrite=True)
     pd.testing.assert_frame_equal(direct.events, load_gdelt(folder, spec=spec).events)
@@ -497,7 +499,8 @@ def test_readme_cluster_example_runs(tmp_path):
     spec_file.write_text(SAHEL_SPEC.replace("PATH", str(archive)))
     folder = tmp_path / "data" / "external" / "sahel" / "gdelt.parquet"
     code = blocks[0]
-    for old, new in (("dyads/my-dyad.yaml", spec_file), ("/data/gdelt/events", archive), ("data/external/my-dyad/gdelt.parquet", folder)):
+    for old, new in (("dyads/my-dyad.yaml", spec_file), ("/data/gdelt/events", archive), ("data/external/my-dyad/gdelt.parquet",
+                                                                                          folder)):
         assert f'"{old}"' in code
         code = code.replace(f'"{old}"', repr(str(new)))
     namespace = {}

@@ -14,7 +14,8 @@ def day(n):
 
 def test_daily_panel_is_zero_filled_and_keyed_by_date_and_side():
     events = make_events(
-        [("a", day(1), "A", "rocket"), ("a2", day(1), "A", "rocket"), ("b", day(3), "B", "airstrike"), ("x", day(2), "C", "other")],
+        [("a", day(1), "A", "rocket"), ("a2", day(1), "A", "rocket"), ("b", day(3), "B", "airstrike"), ("x", day(2), "C",
+                                                                                                        "other")],
         fatalities=pd.array([2, None, 5, 9], dtype="Int64"),
     )
     panel = daily_panel(events, sides=["A", "B"], start=day(1), end=day(3))

@@ -84,7 +84,8 @@ def test_permutation_observed_values_match_the_direct_computation_and_are_seeded
     events = make_events(rows)
     rule = ResponseRule(window_days=30, study_end=day(365))
     first = permutation_test(events, rule, study_start=day(1), k_days=7, n_draws=50, seed=9)
-    pd.testing.assert_frame_equal(first.null, permutation_test(events, rule, study_start=day(1), k_days=7, n_draws=50, seed=9).null)
+    pd.testing.assert_frame_equal(first.null, permutation_test(events, rule, study_start=day(1), k_days=7, n_draws=50,
+                                                               seed=9).null)
     direct = response_ratio(events, rule, k_days=7).set_index("from_side")["ratio"]
     observed = first.summary.set_index(["direction", "statistic"])["observed"]
     assert observed[("A -> B", "response_ratio")] == pytest.approx(direct["A"])
@@ -98,8 +99,8 @@ def test_permutation_observed_values_match_the_direct_computation_and_are_seeded
 
 def test_chunks_and_workers_do_not_change_the_null():
     # the same seeded draws whether paired one at a time, all at once, or in two worker processes
-    from analysis.permutation import _Directions
     from analysis.cycles import prepare_events
+    from analysis.permutation import _Directions
 
     rng = np.random.default_rng(5)
     events = make_events([(f"e{i}", day(int(d)), "AB"[i % 3 % 2], "rocket") for i, d in enumerate(rng.integers(1, 200, 300))],
@@ -109,9 +110,10 @@ def test_chunks_and_workers_do_not_change_the_null():
     rule = ResponseRule(window_days={"A": 9, "B": 20}, ties="include", own_event_ends_wait=True, study_end=day(200))
     directions = _Directions(prepare_events(events, rule), rule, 5)
     shifts = np.random.default_rng(1).integers(1, 200, 23)
-    kwargs = dict(start_day=int(day(1).to_datetime64().astype("datetime64[D]").astype(np.int64)), span_days=200)
+    kwargs = {"start_day": int(day(1).to_datetime64().astype("datetime64[D]").astype(np.int64)), "span_days": 200}
     whole = directions.shifted("B", shifts, **kwargs)
-    for other in (directions.shifted("B", shifts, chunk_events=1, **kwargs), directions.shifted("B", shifts, n_jobs=2, chunk_events=3000, **kwargs)):
+    for other in (directions.shifted("B", shifts, chunk_events=1, **kwargs), directions.shifted("B", shifts, n_jobs=2,
+                                                                                                chunk_events=3000, **kwargs)):
         for side in ("A", "B"):
             np.testing.assert_array_equal(whole[side][0], other[side][0])
             np.testing.assert_array_equal(whole[side][1], other[side][1])
@@ -126,7 +128,8 @@ def test_each_null_draw_is_the_pairing_of_the_shifted_events():
     for draw in result.null.query("statistic == 'response_ratio'").itertuples():
         moved = events.copy()
         b = moved["side"] == "B"
-        moved.loc[b, "date"] = day(1) + pd.to_timedelta((moved.loc[b, "date"] - day(1)).dt.days.add(draw.shift_days) % 60, unit="D")
+        moved.loc[b, "date"] = day(1) + pd.to_timedelta((moved.loc[b, "date"] - day(1)).dt.days.add(draw.shift_days) % 60,
+                                                        unit="D")
         side = draw.direction[0]
         assert draw.value == pytest.approx(response_ratio(moved, rule, k_days=4).set_index("from_side").loc[side, "ratio"])
 
@@ -139,7 +142,8 @@ def test_per_direction_windows_go_through_the_null():
     row = summary.set_index(["direction", "statistic"])
     # A's window is 2 days: a1 -> b3 after 2 days; B's 10: b3 -> a9 after 6 days
     assert row.loc[("A -> B", "median_interval"), "observed"] == 2.0 and row.loc[("B -> A", "median_interval"), "observed"] == 6.0
-    assert row.loc[("A -> B", "response_ratio"), "window_days"] == 2 and row.loc[("B -> A", "response_ratio"), "window_days"] == 10
+    assert row.loc[("A -> B", "response_ratio"), "window_days"] == 2 and row.loc[("B -> A", "response_ratio"),
+                                                                                 "window_days"] == 10
 
 
 def test_permutation_needs_events_inside_the_study():

@@ -161,7 +161,7 @@ def test_editing_plots_reruns_only_the_stages_importing_it(project):
     try:
         dry = _make(project, "-n", "reports").stdout
         rerun = sorted(re.findall(r"analysis\.build run \S+ notebooks/(\S+)\.ipynb", dry))
-        # the pages that draw figures; not the Hawkes bootstrap or the permutation null
+        # the pages that draw figures; not the Hawkes fit or the permutation null
         assert rerun == ["05-news-to-events", "11-dataset-coverage", "40-report"]
     finally:
         os.utime(plots, ns=(stat.st_atime_ns, stat.st_mtime_ns))
@@ -176,8 +176,8 @@ def test_changing_window_days_rebuilds_only_what_depends_on_it(project):
     try:
         output = _make(project, "-j2", "reports").stdout
         # the cycles stage and what reads its tables (timing: cycles; reaction: the panel;
-        # sensitivity: the response rule);
-        # not the events, the Hawkes fit, the replications or the coverage report
+        # sensitivity: the response rule); not the events, the Hawkes fit, the replications or
+        # the coverage report
         assert _stages(output) == ["cycles", "reaction", "report", "sensitivity", "timing"]
         cycles = pd.read_parquet(project / "data" / "processed" / "us-iran-proxies" / "cycles.parquet")
         assert set(cycles["window_days"]) == {14}
@@ -188,21 +188,20 @@ def test_changing_window_days_rebuilds_only_what_depends_on_it(project):
 
 def test_a_misspelt_parameter_stops_the_build_with_its_place_and_the_closest_key(project):
     variant = project / "notebooks" / "params" / "us-iran-proxies--typo.yaml"
-    variant.write_text("cycles:\n  windw_days: 14\n")
+    variant.write_text("cycles:\n  quiet_day: 14\n")
     try:
         done = _make(project, "reports", check=False)
     finally:
         variant.unlink()
     assert done.returncode != 0
     assert done.stderr.splitlines()[0] == (
-        "error: notebooks/params/us-iran-proxies--typo.yaml: section 'cycles', key 'windw_days' is not a parameter of "
-        "notebooks/20-build-cycles.ipynb (stage 'cycles'); 'window_days' is a key of the response rule: write it "
-        "under 'cycles.response' (response: {window_days: 14})")
+        "error: notebooks/params/us-iran-proxies--typo.yaml: section 'cycles', key 'quiet_day' is not a parameter of "
+        "notebooks/20-build-cycles.ipynb (stage 'cycles'); did you mean 'quiet_days'?")
 
 
 def test_a_failing_stage_shows_the_cells_error_first(project):
     variant = project / "notebooks" / "params" / "us-iran-proxies--broken.yaml"
-    variant.write_text("cycles:\n  response: {window_days: -1}\n")
+    variant.write_text("cycles:\n  response: {window_days: -1}\n")  # a bad value inside the response rule
     try:
         done = _make(project, "data/processed/us-iran-proxies--broken/cycles.parquet", check=False)
     finally:
@@ -211,8 +210,8 @@ def test_a_failing_stage_shows_the_cells_error_first(project):
     assert done.returncode != 0
     lines = done.stderr.splitlines()
     assert re.fullmatch(r"\[cycles\] us-iran-proxies--broken FAILED after \d+\.\d s", lines[0])
-    assert lines[1] == ("  RuleError: notebooks/params/us-iran-proxies--broken.yaml: cycles.response: "
-                        "window_days must be at least 1 day, got -1")
+    assert lines[1] == ("  RuleError: notebooks/params/us-iran-proxies--broken.yaml: cycles.response: window_days must be at "
+                        "least 1 day, got -1")
     assert lines[3] == "  full log: data/processed/us-iran-proxies--broken/logs/cycles.log"
     assert len(done.stdout.splitlines()) + len(lines) < 10
 

@@ -57,14 +57,17 @@ def test_resolve_rule_merges_spec_and_profile_key_by_key():
 
 
 def test_resolve_rule_names_the_file_and_key():
-    kwargs = dict(sides=["us", "militias"], spec_where="dyads/x.yaml: response", profile_where="notebooks/params/p.yaml: cycles.response")
-    with pytest.raises(RuleError, match=r"notebooks/params/p.yaml: cycles.response: unknown key 'window'; did you mean 'window_days'\?"):
+    kwargs = {"sides": ["us", "militias"], "spec_where": "dyads/x.yaml: response",
+              "profile_where": "notebooks/params/p.yaml: cycles.response"}
+    with pytest.raises(RuleError,
+                       match=r"notebooks/params/p.yaml: cycles.response: unknown key 'window'; did you mean 'window_days'\?"):
         resolve_rule({}, {"window": 7}, **kwargs)
     with pytest.raises(RuleError, match=r"dyads/x.yaml: response: ties must be one of"):
         resolve_rule({"ties": "sometimes"}, {"window_days": 7}, **kwargs)
     with pytest.raises(RuleError, match=r"notebooks/params/p.yaml: cycles.response: window_days must be at least 1 day"):
         resolve_rule({"window_days": 30}, {"window_days": 0}, **kwargs)
-    with pytest.raises(RuleError, match=r"p.yaml: cycles.response: window_days names \['iran'\], which are not sides of the dyad"):
+    with pytest.raises(RuleError,
+                       match=r"p.yaml: cycles.response: window_days names \['iran'\], which are not sides of the dyad"):
         resolve_rule({}, {"window_days": {"us": 7, "iran": 7}}, **kwargs)
     with pytest.raises(RuleError, match=r"p.yaml: cycles.response: window_days gives no window for side\(s\) \['militias'\]"):
         resolve_rule({}, {"window_days": {"us": 7}}, **kwargs)
@@ -109,7 +112,8 @@ response: {window_days: 10, max_distance_km: 5}
         load_dyad(path)
     # the old top-level window_days is refused with where it now belongs
     path.write_text(spec_text + "window_days: 7\n")
-    with pytest.raises(ValueError, match=r"window_days now belongs to the response rule: write it as 'response: \{window_days: 7\}'"):
+    with pytest.raises(ValueError,
+                       match=r"window_days now belongs to the response rule: write it as 'response: \{window_days: 7\}'"):
         load_dyad(path)
     path.write_text(spec_text + "theater: [Iraq]\n")
     with pytest.raises(ValueError, match=r"x.yaml: unknown key 'theater'; did you mean 'theatre'\?"):

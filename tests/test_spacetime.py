@@ -53,7 +53,7 @@ def test_knox_null_by_hand_when_redrawing_cannot_move_anything():
 def test_the_listed_and_the_streamed_counts_agree():
     events = dense_dyad(days=40, rate=(3, 30), box_km=120, seed=3)
     rule = ResponseRule(study_end="2020-02-09")
-    kwargs = dict(study_start="2020-01-01", n_draws=15, seed=4, time_bands_days=[-1, 0, 2, 5, 10])
+    kwargs = {"study_start": "2020-01-01", "n_draws": 15, "seed": 4, "time_bands_days": [-1, 0, 2, 5, 10]}
     pd.testing.assert_frame_equal(knox_test(events, rule, **kwargs), knox_test(events, rule, pair_budget=0, **kwargs))
     pd.testing.assert_frame_equal(knox_test(events, rule, redraw="permute", **kwargs),
                                   knox_test(events, rule, redraw="permute", pair_budget=0, **kwargs))
@@ -82,8 +82,10 @@ def test_the_largest_interaction_sits_in_the_planted_band():
 
 
 def test_options_are_checked_naming_the_file_and_key():
-    assert check_options({"n_draws": 99, "redraw": "permute"}, where="p.yaml: cycles.spacetime") == {"n_draws": 99, "redraw": "permute"}
-    with pytest.raises(ValueError, match=r"p.yaml: cycles.spacetime: unknown key 'distance_bands'; did you mean 'distance_bands_km'\?"):
+    assert check_options({"n_draws": 99, "redraw": "permute"}, where="p.yaml: cycles.spacetime") == {"n_draws": 99,
+                                                                                                     "redraw": "permute"}
+    with pytest.raises(ValueError,
+                       match=r"p.yaml: cycles.spacetime: unknown key 'distance_bands'; did you mean 'distance_bands_km'\?"):
         check_options({"distance_bands": [0, 1]}, where="p.yaml: cycles.spacetime")
     with pytest.raises(ValueError, match=r"time_bands_days must be at least two increasing numbers"):
         check_options({"time_bands_days": [3, 1]}, where="p.yaml: cycles.spacetime")

@@ -20,7 +20,7 @@ from analysis.hawkes.likelihood import (
     unpack,
 )
 from analysis.hawkes.likelihood import log_likelihood as _log_likelihood
-from analysis.warnings import ExplosiveFitWarning, FewEventsWarning, HawkesConvergenceWarning  # noqa: F401  (issued here; defined with the others)
+from analysis.warnings import ExplosiveFitWarning, FewEventsWarning, HawkesConvergenceWarning
 
 __all__ = [
     "DECAYS",

@@ -44,7 +44,7 @@ def daily_means(data: EventData, theta: np.ndarray) -> np.ndarray:
     """Expected counts ``lambda_i(d)`` of the discrete model on every day of the window
     (``[2, days]``), zero-count days included."""
     mu, alpha, beta = unpack(theta)
-    days = np.arange(int(round(data.horizon)), dtype=float)
+    days = np.arange(round(data.horizon), dtype=float)
     counts = np.zeros((2, len(days)))
     np.add.at(counts, (data.marks, data.t.astype(np.int64)), 1.0)
     means = np.tile(mu[:, None], (1, len(days)))

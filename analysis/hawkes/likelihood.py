@@ -371,7 +371,7 @@ def maximise(data: EventData, *, decays: str, beta=None, start: np.ndarray | Non
     10-vector) replaces the grid search by a warm start; the decays of ``hint`` (a 10-vector,
     e.g. the shared fit) are tried beside the grid's best."""
     counter = {"eval": 0, "ok": True}
-    inner = {i: None for i in (0, 1)}
+    inner = dict.fromkeys((0, 1))
 
     def profile(i, betas, order):
         target = _Target(data, i, betas, order)
@@ -404,10 +404,10 @@ def maximise(data: EventData, *, decays: str, beta=None, start: np.ndarray | Non
         if start is None:
             values = []
             for b in _grid(data):
-                inner = {i: None for i in (0, 1)}
+                inner = dict.fromkeys((0, 1))
                 values.append(sum(profile(i, (b, b), 0)[2] for i in (0, 1)))
             x0 = [np.log(_grid(data)[int(np.argmax(values))])]
-            inner = {i: None for i in (0, 1)}
+            inner = dict.fromkeys((0, 1))
         else:
             x0 = [np.log(start[6])]
         result = _lbfgs(objective, x0, [(low, high)], scale=data.n_events.sum())

@@ -389,11 +389,13 @@ def _check_layout(member: _Member) -> bool | None:
     if n in (57, 58):
         message += "; this looks like a GDELT 1.0 file (57 or 58 columns), which load_gdelt does not read"
     elif n == 16 or (n == 1 and len(commas) == 16 and commas[0].strip().lower() == "globaleventid"):
-        message += "; this looks like a GDELT 2.0 Mentions file (16 columns: GLOBALEVENTID, EventTimeDate, MentionTimeDate...), not an events export"
+        message += ("; this looks like a GDELT 2.0 Mentions file (16 columns: GLOBALEVENTID, EventTimeDate, "
+                    "MentionTimeDate...), not an events export")
     elif n == 27:
         message += "; this looks like a GDELT Global Knowledge Graph (GKG) file, not an events export"
     elif n == 1 and len(commas) > 1:
-        message += f"; it looks comma-separated ({len(commas)} comma-separated fields), while GDELT events files are tab-separated"
+        message += (f"; it looks comma-separated ({len(commas)} comma-separated fields), while GDELT events files "
+                    "are tab-separated")
     raise ValueError(message)
 
 
@@ -493,15 +495,15 @@ def _duckdb_read(members, header_of, criteria, bar) -> list[tuple[pd.DataFrame, 
 # extra field fills it, where pandas would otherwise take a too-long first line of a block as an
 # index column or silently cut it.
 _OVERFLOW = "_overflow"
-_PANDAS_OPTIONS = dict(
-    sep="\t",
-    names=[*COLUMNS, _OVERFLOW],
-    index_col=False,
-    dtype=str,
-    quoting=csv.QUOTE_NONE,
-    keep_default_na=False,
-    na_values=[""],
-)
+_PANDAS_OPTIONS = {
+    "sep": "\t",
+    "names": [*COLUMNS, _OVERFLOW],
+    "index_col": False,
+    "dtype": str,
+    "quoting": csv.QUOTE_NONE,
+    "keep_default_na": False,
+    "na_values": [""],
+}
 
 
 def _filter_part(frame: pd.DataFrame, criteria: _Criteria, label: str) -> tuple[pd.DataFrame, int]:
@@ -706,7 +708,8 @@ def _to_events(kept: pd.DataFrame, criteria: _Criteria, source: str) -> tuple[pd
     for mask, column, reason in value_problems(out[["latitude", "longitude"]]):
         flag(mask, gdelt_name.get(column, column), reason)
 
-    out["initiator_reason"] = ("GDELT Actor1 is the actor performing the CAMEO event (" + event_code.fillna("?") + ")").astype("string")
+    reason = "GDELT Actor1 is the actor performing the CAMEO event (" + event_code.fillna("?") + ")"
+    out["initiator_reason"] = reason.astype("string")
     sides = np.array(criteria.sides, dtype=object)
     out["gdelt_side"] = pd.array(sides[side1], dtype="string")
     out["gdelt_target_side"] = pd.array(sides[side2], dtype="string")
