@@ -200,3 +200,15 @@ def test_the_space_time_section_finds_the_planted_band(built):
     first = dict(zip(rows[0], rows[1]))  # the cells by ratio, the largest first
     assert first["direction"] == "Government army → Rebel fighters"
     assert float(first["ratio"]) == pytest.approx(top["ratio"], abs=1e-3)
+
+
+def test_the_provenance_lists_every_setting_the_stages_ran_with(built):
+    """The profile keeps only what it changes: the footer shows default.yaml's settings merged
+    with it, and both files' checksums."""
+    project, _, _ = built
+    html = (project / "reports" / f"{DYAD}.html").read_text()
+    rows = {r[0]: r[1] for table in re.findall(r"<table.*?</table>", _section(html, "Provenance"), flags=re.S)
+            for r in _rows(table) if len(r) == 2}
+    assert "'n_permutations': 49" in rows["parameter cycles"] and "'k_days': 7" in rows["parameter cycles"]
+    assert "'alpha': 0.05" in rows["parameter timing"]  # default.yaml's, the profile's timing section has none
+    assert {f"sha256 notebooks/params/{name}.yaml" for name in ("default", DYAD)} <= set(rows)
