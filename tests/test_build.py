@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -213,6 +214,22 @@ def _rules(graph_text):
             for target in targets.split():
                 rules[target] = prereqs.split()
     return rules
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
+def test_a_skipped_report_asked_for_by_name_says_why(project):
+    """`make reports/<report>.html` for a profile whose data are absent used to run its stages
+    without their inputs and fail with "notebooks/20-build-cycles.ipynb reads dyads/x.yaml
+    (dyad_spec), which the stage's rule (Makefile line 110) does not list"."""
+    write_graph("data/processed/graph.mk", project)
+    for target in ("reports/israel-palestinians.html", "data/processed/israel-palestinians/cycles.parquet"):
+        done = subprocess.run(["make", "-f", "data/processed/graph.mk", target], cwd=project, capture_output=True,
+                              text=True)
+        assert done.returncode != 0
+        assert done.stderr.splitlines()[0] == (
+            "error: cannot build reports/israel-palestinians.html: its data are not here "
+            "(data/external/israel-palestinians/fatalities.csv; dyads/israel-palestinians.yaml and "
+            "data/external/README.md say how to get them)")
 
 
 def test_graph_names_each_reports_inputs_and_skips_a_profile_without_data(project):
