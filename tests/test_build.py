@@ -365,3 +365,23 @@ def test_no_import_cycle_in_the_package():
     for name in sorted(graph):
         visit(name, [])
     assert "analysis.newsreview" in graph["analysis.sources.news"]  # the loader reviews at import time now
+
+
+def test_a_profile_that_is_not_yaml_is_named_with_its_line_and_column(tmp_path, monkeypatch, capsys):
+    """A YAML syntax error in a profile or spec stopped make with a Python traceback."""
+    import analysis.makegraph
+    from analysis.build import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notebooks" / "params").mkdir(parents=True)
+    bad = tmp_path / "notebooks" / "params" / "x--y.yaml"
+    bad.write_text("cycles:\n  quiet_days: 7\n   k_days: 3\n")  # one space too many on line 3
+
+    def write_graph(out):
+        with bad.open() as fh:  # as the graph reads a profile: the stream names its file
+            return yaml.safe_load(fh)
+
+    monkeypatch.setattr(analysis.makegraph, "write_graph", write_graph)
+    assert main(["graph", "graph.mk"]) == 1
+    assert capsys.readouterr().err == ("error: notebooks/params/x--y.yaml, line 3, column 10: not valid YAML: "
+                                       "mapping values are not allowed here\n")
