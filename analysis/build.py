@@ -25,6 +25,7 @@ Imports are lazy: a step loads only what it uses (the notebook stack costs secon
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import re
 import sys
@@ -172,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("index", help="write index.html for a reports folder")
     p.add_argument("reports_dir")
     args = parser.parse_args(argv)
+    import yaml  # its errors name the file, line and column of a profile or spec that is not YAML
+
     if args.command == "run":
         from analysis.runner import main as run_main
 
@@ -208,7 +211,23 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a user's error (a profile, a notebook's parameters): the message alone
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except yaml.YAMLError as exc:  # a profile or dyad spec that is not YAML: its file, line and column
+        print(f"error: {_yaml_problem(exc)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _yaml_problem(exc) -> str:
+    """A YAML syntax error as one line: the file (project-relative), line and column (1-based)
+    and what is wrong, as the parser says it."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return f"not valid YAML: {problem}"
+    name = Path(mark.name)
+    with contextlib.suppress(ValueError):
+        name = name.resolve().relative_to(Path.cwd().resolve())
+    return f"{name.as_posix()}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}"
 
 
 if __name__ == "__main__":

@@ -308,6 +308,15 @@ def write_graph(out: str | Path = f"{PROCESSED}/graph.mk", root: str | Path | No
     built = [r for r in reports if r.skipped is None]
     lines.append(f"REPORT_NAMES := {' '.join(r.name for r in built)}")
     lines.append(f"SKIPPED := {' '.join(r.name for r in reports if r.skipped)}")
+    for report in reports:
+        if report.skipped is None:
+            continue
+        # asked for by name (make reports/<report>.html), a skipped report says why instead of
+        # running its stages without their inputs
+        targets = [f"reports/{report.name}.html", *(f"{PROCESSED}/{report.name}/{t}" for s in stages for t in tables[s.name])]
+        message = f"error: cannot build reports/{report.name}.html: {report.skipped}".replace("'", "'\\''")
+        lines += [f"# report {report.name}: skipped", f"{' '.join(targets)}:",
+                  f"\t@printf '%s\\n' '{message.replace('$', '$$')}' >&2; exit 1"]
     for report in built:
         write_stage_parameters(report.settings, stages, report.profile, root / PROCESSED / report.name / "params")
         dyad = dyad_of_report(report.name)

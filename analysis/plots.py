@@ -743,7 +743,7 @@ def kernels(
         ax.set_title(f"Fitted kernels (\u03b2 = {beta:.3g} per day, mean delay {1 / beta:.3g} days)", fontsize=9)
     else:  # one decay per kernel: mean delays in the legend
         ax.set_title("Fitted kernels (one decay per kernel)", fontsize=9)
-    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1,
               title="source \u2192 target", title_fontsize=8)
     fig.tight_layout()
     return fig

@@ -15,9 +15,9 @@ This module is the one place that turns data into page text:
     stays text, ``$`` opens no formula) and line breaks cannot start a new block.
 :func:`markdown`
     A Markdown document from data (e.g. a codebook section) rendered to HTML keeping its
-    structure (lists, emphasis, links) with raw HTML shown as text, images not loaded (their
-    description is shown, linked) and links limited to ``http``, ``https``, ``mailto`` and
-    relative addresses.
+    structure (lists, emphasis, links), HTML comments left out and other raw HTML shown as text,
+    images not loaded (their description is shown, linked) and links limited to ``http``,
+    ``https``, ``mailto`` and relative addresses.
 :func:`figure`
     A matplotlib figure as ``<figure>`` with an embedded PNG, alt text and a one-sentence
     caption; the figure is checked for a title and labelled axes first
@@ -161,16 +161,46 @@ def _markdown_renderer():
     return mistune.create_markdown(renderer=_SafeRenderer(), plugins=["table", "strikethrough"])
 
 
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*(\S*)")
+_CODE_SPAN_OR_COMMENT = re.compile(r"(`+).*?(?<!`)\1(?!`)|<!--.*?-->", re.S)
+
+
+def _drop_comments(source: str) -> str:
+    """``source`` without its HTML comments (``<!-- ... -->``), except inside code.
+
+    A comment is invisible wherever Markdown is read (CommonMark passes it on as HTML, which a
+    browser does not show), and codebooks keep machine-written markers in them
+    (:mod:`analysis.codebook`); since raw HTML is shown here as text, they go before rendering.
+    """
+    def prose(text: str) -> str:
+        return _CODE_SPAN_OR_COMMENT.sub(lambda m: m.group(0) if m.group(1) else "", text)
+
+    out, pending, fence = [], [], None
+    for line in source.splitlines(keepends=True):
+        marker = _FENCE.match(line)
+        if fence is None and marker:  # a fenced code block opens: the prose before it is done
+            out += [prose("".join(pending)), line]
+            pending, fence = [], marker.group(1)
+        elif fence is not None:  # inside a fence, until a bare fence of the same kind, as long
+            out.append(line)
+            if marker and marker.group(1).startswith(fence) and not marker.group(2):
+                fence = None
+        else:
+            pending.append(line)
+    return "".join(out) + prose("".join(pending))
+
+
 def markdown(source: str) -> Html:
     """Render a Markdown document that comes from data (a codebook section) to safe HTML.
 
-    Structure (paragraphs, lists, emphasis, code, tables, links) is kept; raw HTML is shown as
-    text; an image is not loaded but shown as a link; link targets other than ``http(s)``,
-    ``mailto`` and relative addresses are removed.
+    Structure (paragraphs, lists, emphasis, code, tables, links) is kept; HTML comments are left
+    out, as any Markdown viewer does (outside code); other raw HTML is shown as text; an image is
+    not loaded but shown as a link; link targets other than ``http(s)``, ``mailto`` and relative
+    addresses are removed.
     """
     if _missing(source):
         return Html("")
-    return Html(_markdown_renderer()(str(source)))
+    return Html(_markdown_renderer()(_drop_comments(str(source))))
 
 
 def figure(fig, *, caption: str, alt: str, dpi: int = 96, check: bool = True) -> Html:
@@ -214,8 +244,10 @@ def figure(fig, *, caption: str, alt: str, dpi: int = 96, check: bool = True) ->
     from PIL import Image
 
     buffer = io.BytesIO()
-    # no date or software stamp in the PNG: two builds give the same bytes
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, facecolor="white")
+    # no date or software stamp in the PNG: two builds give the same bytes; the canvas grows to
+    # hold a legend or label drawn outside the axes (below the plot, say), which would be cut off
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.1,
+                facecolor="white")
     plt.close(fig)
     # 256 colours (median cut, no dithering) look the same for line art and take a third of the
     # bytes of the full-colour PNG, which keeps a page of a dozen figures under a megabyte

@@ -417,6 +417,14 @@ def _load_yaml(path: Path) -> Any:
         return yaml.safe_load(fh)
 
 
+def _rule_key(key: Any) -> str | None:
+    """The key of the response rule that ``key`` is, or is a near misspelling of (else None)."""
+    from analysis.response import RULE_KEYS  # pandas: only for this message
+
+    close = difflib.get_close_matches(str(key), RULE_KEYS, n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
 def check_profile(profile: str | Path, stages: list[Stage], declared: dict[str, dict[str, Any]],
                   defaults: dict[str, dict], root: str | Path | None = None) -> dict[str, dict]:
     """Read a profile and refuse what no notebook would use.
@@ -472,6 +480,10 @@ def check_profile(profile: str | Path, stages: list[Stage], declared: dict[str, 
                 what = "a path, which make passes itself," if key in params else "not a parameter"
                 close = difflib.get_close_matches(str(key), settings, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"its settings are: {', '.join(settings) or 'none'}"
+                rule_key = _rule_key(key) if "response" in settings else None
+                if rule_key is not None:
+                    hint = (f"'{rule_key}' is a key of the response rule: write it under '{section}.response' "
+                            f"(response: {{{rule_key}: {body[key]!r}}})")
                 if Path(profile).as_posix() == DEFAULT_PROFILE and key not in params:
                     hint += " (a new setting? `make sync-params` copies default.yaml into the notebooks)"
                 raise ValueError(f"{profile}: section '{section}', key '{key}' is {what} of {stage.notebook} "

@@ -776,6 +776,7 @@ def cox_models(
     *,
     side_col: str = "trigger_side",
     alpha: float = 0.05,
+    where: str = "cox_models",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit one Cox model per direction and test proportional hazards for each.
 
@@ -788,6 +789,8 @@ def cox_models(
     side_col : str
         Column holding the trigger side.
     alpha : float
+    where : str
+        How messages name ``models`` (e.g. ``"notebooks/params/x.yaml: timing.cox_models"``).
 
     Returns
     -------
@@ -795,7 +798,22 @@ def cox_models(
         The hazard-ratio tables and the proportional-hazards tables of every model, each with a
         ``model`` column plus, for the first, ``n`` and ``events``; empty tables with those
         columns when ``models`` is empty.
+
+    Raises
+    ------
+    ValueError
+        When a model lacks one of its keys or names a trigger side that no row of ``frame``
+        has (e.g. a model copied from another dyad's profile); the message names the model.
     """
+    sides = sorted(frame[side_col].dropna().astype(str).unique())
+    for i, model in enumerate(models):
+        missing = [k for k in ("name", "trigger_side", "covariates") if k not in model]
+        if missing:
+            raise ValueError(f"{where}[{i}]: a Cox model needs name, trigger_side and covariates; "
+                             f"{', '.join(missing)} missing")
+        if model["trigger_side"] not in sides:
+            raise ValueError(f"{where}[{i}] ({model['name']!r}): trigger_side {model['trigger_side']!r} is not a "
+                             f"side of these cycles (sides: {', '.join(sides)})")
     tables, ph_tables = [], []
     for model in models:
         fit = cox(frame[frame[side_col] == model["trigger_side"]], covariates=list(model["covariates"]), alpha=alpha)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -160,6 +161,15 @@ def test_a_misspelt_key_names_the_profile_section_key_and_closest(tmp_path):
         _check(tmp_path, "cycle:\n  quiet_days: 14\n")
     # the keys of the response rule are checked when the rule is built (analysis.response), naming
     # the profile's section and key in the same way
+    # a key of the response rule written directly in the section (as the README once showed):
+    # the message says where it belongs, not the nearest setting of the section (rate_window_days)
+    message = (r"^notebooks/params/x.yaml: section 'cycles', key 'window_days' is not a parameter of "
+               r"notebooks/20-build-cycles.ipynb \(stage 'cycles'\); 'window_days' is a key of the response "
+               r"rule: write it under 'cycles.response' \(response: \{window_days: 14\}\)$")
+    with pytest.raises(ValueError, match=message):
+        _check(tmp_path, "cycles:\n  window_days: 14\n")
+    with pytest.raises(ValueError, match=r"key 'windw_days' .*'window_days' is a key of the response rule"):
+        _check(tmp_path, "cycles:\n  windw_days: 14\n")
     with pytest.raises(ValueError, match=r"key 'events_in' is a path, which make passes itself,"):
         _check(tmp_path, "cycles:\n  events_in: x.parquet\n")
     with pytest.raises(ValueError, match=r"section 'cycles' repeats common key\(s\) \['seed'\]"):
@@ -206,6 +216,22 @@ def _rules(graph_text):
     return rules
 
 
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
+def test_a_skipped_report_asked_for_by_name_says_why(project):
+    """`make reports/<report>.html` for a profile whose data are absent used to run its stages
+    without their inputs and fail with "notebooks/20-build-cycles.ipynb reads dyads/x.yaml
+    (dyad_spec), which the stage's rule (Makefile line 110) does not list"."""
+    write_graph("data/processed/graph.mk", project)
+    for target in ("reports/israel-palestinians.html", "data/processed/israel-palestinians/cycles.parquet"):
+        done = subprocess.run(["make", "-f", "data/processed/graph.mk", target], cwd=project, capture_output=True,
+                              text=True)
+        assert done.returncode != 0
+        assert done.stderr.splitlines()[0] == (
+            "error: cannot build reports/israel-palestinians.html: its data are not here "
+            "(data/external/israel-palestinians/fatalities.csv; dyads/israel-palestinians.yaml and "
+            "data/external/README.md say how to get them)")
+
+
 def test_graph_names_each_reports_inputs_and_skips_a_profile_without_data(project):
     spec = project / "dyads" / "us-iran-proxies.yaml"
     (project / "dyads" / "extra").mkdir()
@@ -233,7 +259,7 @@ def test_graph_names_each_reports_inputs_and_skips_a_profile_without_data(projec
     # the per-section parameter files of the built report; a second run changes nothing
     params = project / "data" / "processed" / "us-iran-proxies" / "params"
     assert sorted(p.name for p in params.iterdir()) == sorted(f"{s.name}.yaml" for s in STAGES)
-    assert "window_days: 30" in (params / "cycles.yaml").read_text()  # in the response section
+    assert "response: {}\nquiet_days: 7\n" in (params / "cycles.yaml").read_text()
     assert not (project / "data" / "processed" / "israel-palestinians").exists()
     assert write_graph("data/processed/graph.mk", project)[1] is False
 
@@ -339,3 +365,23 @@ def test_no_import_cycle_in_the_package():
     for name in sorted(graph):
         visit(name, [])
     assert "analysis.newsreview" in graph["analysis.sources.news"]  # the loader reviews at import time now
+
+
+def test_a_profile_that_is_not_yaml_is_named_with_its_line_and_column(tmp_path, monkeypatch, capsys):
+    """A YAML syntax error in a profile or spec stopped make with a Python traceback."""
+    import analysis.makegraph
+    from analysis.build import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notebooks" / "params").mkdir(parents=True)
+    bad = tmp_path / "notebooks" / "params" / "x--y.yaml"
+    bad.write_text("cycles:\n  quiet_days: 7\n   k_days: 3\n")  # one space too many on line 3
+
+    def write_graph(out):
+        with bad.open() as fh:  # as the graph reads a profile: the stream names its file
+            return yaml.safe_load(fh)
+
+    monkeypatch.setattr(analysis.makegraph, "write_graph", write_graph)
+    assert main(["graph", "graph.mk"]) == 1
+    assert capsys.readouterr().err == ("error: notebooks/params/x--y.yaml, line 3, column 10: not valid YAML: "
+                                       "mapping values are not allowed here\n")

@@ -171,8 +171,8 @@ def test_editing_plots_reruns_only_the_stages_importing_it(project):
 def test_changing_window_days_rebuilds_only_what_depends_on_it(project):
     params = project / "notebooks" / "params" / "default.yaml"
     text = params.read_text()
-    assert "  window_days: 30\n" in text
-    params.write_text(text.replace("  window_days: 30\n", "  window_days: 14\n"))
+    assert "  response: {}\n" in text  # the dyad spec's rule: a 30-day window
+    params.write_text(text.replace("  response: {}\n", "  response: {window_days: 14}\n"))
     try:
         output = _make(project, "-j2", "reports").stdout
         # the cycles stage and what reads its tables (timing: cycles; reaction: the panel;

@@ -61,6 +61,22 @@ def test_markdown_keeps_structure_but_not_script_images_or_unsafe_links():
     assert "javascript" not in page.lower()
 
 
+def test_markdown_leaves_out_comments_but_not_in_code():
+    """The codebook's count markers (analysis.codebook) are comments: the coverage report showed
+    them as text ("(<!-- n: confidence=low -->160<!-- /n -->) rest on...") and a line starting
+    with one broke its paragraph in two."""
+    source = ("- **Rules**: the file holds <!-- n: year=2021 -->83<!-- /n --> for 2021 and\n"
+              "<!-- n: year=2022 -->19<!-- /n --> for 2022, `<!-- n: x -->` in code\n"
+              "<!-- a comment\nover two lines -->\n\n"
+              "````\n```\n<!-- fenced -->\n```\n````\n\nafter <!-- gone -->the fence\n")
+    page = render.markdown(source)
+    assert ("<li><strong>Rules</strong>: the file holds 83 for 2021 and\n"
+            "19 for 2022, <code>&lt;!-- n: x --&gt;</code> in code") in page
+    assert "over two lines" not in page
+    assert "<pre><code>```\n&lt;!-- fenced --&gt;\n```\n</code></pre>" in page  # the longer fence holds the shorter
+    assert "<p>after the fence</p>" in page
+
+
 @pytest.mark.parametrize("url, ok", [
     ("https://example.org/x", True), ("http://a.b", True), ("mailto:x@y.z", True), ("reports/a.csv", True),
     ("javascript:alert(1)", False), ("JaVaScRiPt:alert(1)", False), ("data:text/html,<script>", False),
@@ -131,6 +147,23 @@ def test_figure_is_a_palette_png_of_at_most_256_colours():
 
 def test_figure_is_the_same_bytes_twice():
     assert render.figure(_labelled_figure(), caption="c", alt="a") == render.figure(_labelled_figure(), caption="c", alt="a")
+
+
+def test_figure_keeps_a_legend_drawn_outside_the_axes():
+    """A legend below the plot that is wider than the figure (the Kaplan-Meier and Hawkes-kernel
+    legends of the report were cut off at "median not reach") widens the picture instead."""
+    import base64
+    import struct
+
+    def png_size(page):
+        data = base64.b64decode(re.search(r"base64,([^\"]+)", page).group(1))
+        return struct.unpack(">II", data[16:24])  # the IHDR chunk: width, height
+
+    fig = _labelled_figure()  # 6.4 x 4.8 inches: 614 x 461 pixels at 96 dpi
+    fig.axes[0].plot([0, 1], [1, 0], label="a legend entry far too long to fit " * 3)
+    fig.axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.14), frameon=False)
+    width, height = png_size(render.figure(fig, caption="c", alt="a"))
+    assert width > 614 and height > 461
 
 
 def test_figure_refuses_a_figure_without_title_or_labels():

@@ -460,3 +460,19 @@ def test_cox_models_one_per_direction():
     assert set(ph["model"]) == {"B answering A", "A answering B"}
     empty, empty_ph = cox_models(frame, [])
     assert empty.empty and "model" in empty.columns and empty_ph.empty
+
+
+def test_cox_models_name_a_model_whose_side_is_not_in_the_data():
+    """A profile for a new dyad that keeps the default dyad's models (trigger_side 'us') used to
+    fail with "no response is observed in the rows used", naming neither the model nor the side."""
+    from analysis.survival import cox_models
+
+    frame = pd.DataFrame({"trigger_side": ["army", "rebels"] * 5, "x": range(10), "interval_days": 3.0,
+                          "censored": False})
+    models = [{"name": "militias answering US strikes", "trigger_side": "us", "covariates": ["x"]}]
+    with pytest.raises(ValueError, match=r"^p.yaml: timing.cox_models\[0\] \('militias answering US strikes'\): "
+                                         r"trigger_side 'us' is not a side of these cycles \(sides: army, rebels\)$"):
+        cox_models(frame, models, where="p.yaml: timing.cox_models")
+    with pytest.raises(ValueError, match=r"^cox_models\[0\]: a Cox model needs name, trigger_side and covariates; "
+                                         r"covariates missing$"):
+        cox_models(frame, [{"name": "m", "trigger_side": "army"}])

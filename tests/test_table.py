@@ -1,4 +1,5 @@
 import textwrap
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -118,6 +119,11 @@ def test_load_source_from_a_spec_entry(csv_path):
     assert isinstance(result, LoadResult) and result.counts["accepted"] == 2
     with pytest.raises(FileNotFoundError, match="Download it from the site"):
         load_source({"format": "table", "path": "data/external/none.csv", "obtain": "Download it from the site."})
+    # the spec's file and the entry's path, as for a misspelt key
+    spec = SimpleNamespace(path="dyads/my-dyad.yaml")
+    with pytest.raises(FileNotFoundError, match=r"^dyads/my-dyad.yaml: source data/external/none.csv: file not found\. "
+                                                r"Check the path, or put the file there\.$"):
+        load_source({"format": "table", "path": "data/external/none.csv"}, spec=spec)
     with pytest.raises(ValueError, match="unknown format 'shapefile'"):
         load_source({"format": "shapefile", "path": str(csv_path)})
 

@@ -188,8 +188,8 @@ def load_source(entry: dict, *, spec=None, root: str | None = None) -> LoadResul
     options = {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
     path = resolve(entry["path"], root)
     if not path.exists():
-        how = entry.get("obtain") or "check the path in the dyad spec's sources list"
-        raise FileNotFoundError(f"{entry['path']}: file not found. {how}")
+        how = entry.get("obtain") or "Check the path, or put the file there."
+        raise FileNotFoundError(f"{where}file not found. {how}")
     module, func = FORMATS[fmt].split(":")
     if fmt in USES_SPEC:
         options.setdefault("spec", spec)

@@ -148,6 +148,11 @@ def read_dates(text: pd.Series, *, date_format: str | None = None, dayfirst: boo
             other = _read_other(values[~plain], expected, dayfirst)
             day[~plain], precision[~plain] = other["date"], other["date_precision"]
             utc[~plain], problem[~plain] = other["time_utc"], other["problem"]
+    if n and not date_format and not dayfirst:
+        # 31/01/2024 or 01/31/2024: not guessed, but the message says which option reads it
+        numeric = (problem == expected).fillna(False) & values.str.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}").fillna(False)
+        problem[numeric] = (expected[:-1] + "; a day-first date such as 31/01/2024 needs dayfirst: true in the source "
+                            "entry, another form a date_format)")
     # a reading that failed has no day
     day[problem.notna()] = pd.NaT
     precision[problem.notna()] = pd.NA
