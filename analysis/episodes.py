@@ -21,6 +21,7 @@ Both functions need exactly two sides: group further sides into one in the dyad 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,7 +49,8 @@ def side_days(events: pd.DataFrame, *, sides: Sequence[str], side_col: str = "si
         .reindex(columns=[a, b], fill_value=0)
         .sort_index()
     )
-    out = pd.DataFrame({"date": counts.index.astype("datetime64[ns]"), f"n_{a}": counts[a].to_numpy(), f"n_{b}": counts[b].to_numpy()})
+    out = pd.DataFrame({"date": counts.index.astype("datetime64[ns]"),
+                        f"n_{a}": counts[a].to_numpy(), f"n_{b}": counts[b].to_numpy()})
     out["who"] = np.where((out[f"n_{a}"] > 0) & (out[f"n_{b}"] > 0), BOTH, np.where(out[f"n_{a}"] > 0, a, b))
     return out
 
@@ -247,7 +249,8 @@ def pause_enders(
     a, b = sides
     done = pause_table.loc[~pause_table["left_censored"] & ~pause_table["right_censored"]]
     edges = list(bins) + [np.inf]
-    labels = [f"{lo}" if hi - lo == 1 else (f"{lo}+" if hi == np.inf else f"{lo}-{hi - 1}") for lo, hi in zip(edges[:-1], edges[1:])]
+    labels = [f"{lo}" if hi - lo == 1 else (f"{lo}+" if hi == np.inf else f"{lo}-{hi - 1}")
+              for lo, hi in itertools.pairwise(edges)]
     klass = pd.cut(done["length_days"], bins=edges, right=False, labels=labels)
     table = pd.crosstab(klass, done["ended_by"]).reindex(index=labels, columns=[a, b, BOTH], fill_value=0)
     table.index.name = "pause_length_days"
@@ -417,7 +420,8 @@ def episode_severity(
     out["first_escalation_date"] = pd.to_datetime(out["first_escalation_date"]).astype("datetime64[ns]")
     for what in ("first", "peak", "last"):
         ranks = out[f"{what}_rank"]
-        named = [labels[int(r)] if labels is not None and not pd.isna(r) else (pd.NA if pd.isna(r) else str(int(r))) for r in ranks]
+        named = [labels[int(r)] if labels is not None and not pd.isna(r) else (pd.NA if pd.isna(r) else str(int(r)))
+                 for r in ranks]
         out[f"{what}_level"] = pd.array(named, dtype="string")
     columns = ["episode_id", "events_known", "events_unknown", "trajectory_complete", "first_rank", "peak_rank", "last_rank",
                "first_level", "peak_level", "last_level", f"peak_rank_{a}", f"peak_rank_{b}", "peak_side",

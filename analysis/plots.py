@@ -23,7 +23,8 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
-from analysis.warnings import FigureWarning  # noqa: F401  (issued here; defined with the others)
+
+from analysis.warnings import FigureWarning
 
 if TYPE_CHECKING:  # result types, for annotations only
     from analysis.reaction import ReactionResult
@@ -114,7 +115,7 @@ def check_figure(fig: plt.Figure) -> list[str]:
         if not (ax.get_ylabel().strip() or supy) and _shown_ticklabels(ax.yaxis):
             problems.append(f"axes {i}: no y-axis label")
     legends = [(ax, ax.get_legend()) for ax in fig.axes if ax.get_legend() is not None] + [(None, lg) for lg in fig.legends]
-    for owner, legend in legends:
+    for _owner, legend in legends:
         box = legend.get_window_extent(renderer).padded(-1)
         for j, ax in enumerate(axes):
             if not ax.get_window_extent(renderer).overlaps(box):
@@ -129,7 +130,8 @@ def check_figure(fig: plt.Figure) -> list[str]:
                 else:
                     hit = shape.intersects_bbox(box, filled=False)
                 if hit:
-                    problems.append(f"legend '{legend.get_texts()[0].get_text() if legend.get_texts() else ''}' covers data in axes {j}")
+                    name = legend.get_texts()[0].get_text() if legend.get_texts() else ""
+                    problems.append(f"legend '{name}' covers data in axes {j}")
                     break
     # every visible text once; tick labels only for ticks inside the view (others are not drawn)
     tick_labels, drawn_ticks = set(), []
@@ -139,7 +141,8 @@ def check_figure(fig: plt.Figure) -> list[str]:
             for tick in axis.get_major_ticks() + axis.get_minor_ticks():
                 for label in (tick.label1, tick.label2):
                     tick_labels.add(id(label))
-                    if label.get_visible() and tick.get_visible() and low - 1e-9 * abs(high - low) <= tick.get_loc() <= high + 1e-9 * abs(high - low):
+                    slack = 1e-9 * abs(high - low)
+                    if label.get_visible() and tick.get_visible() and low - slack <= tick.get_loc() <= high + slack:
                         drawn_ticks.append(label)
     texts, seen = [], set()
     for t in list(fig.findobj(Text)) + drawn_ticks:
@@ -288,7 +291,8 @@ def timeline(
             dates = dates_all[mask]
             color = colors.get(side) or fallback
             ax.vlines(dates, 0, sign_of[side] * height[mask], color=color, linewidth=1.2, alpha=0.8)
-            ax.scatter(dates, sign_of[side] * height[mask], s=12, color=color, zorder=3, label=f"{labels.get(side, side)} ({mask.sum()})")
+            ax.scatter(dates, sign_of[side] * height[mask], s=12, color=color, zorder=3,
+                       label=f"{labels.get(side, side)} ({mask.sum()})")
         tips = pd.DataFrame({"date": dates_all.to_numpy(), "y": events["side"].map(sign_of).to_numpy(float) * height.to_numpy()},
                             index=events["event_id"].to_numpy())
         for i, chain in enumerate(chains):
@@ -308,7 +312,8 @@ def timeline(
     for side in sides:
         rows = shown[shown["side"] == side]
         xs = mdates.date2num(pd.to_datetime(rows["date"]))
-        for eid, level in zip(rows["event_id"], _stack_labels(ax, xs, [highlight[e] for e in rows["event_id"]], fontsize=fontsize)):
+        levels = _stack_labels(ax, xs, [highlight[e] for e in rows["event_id"]], fontsize=fontsize)
+        for eid, level in zip(rows["event_id"], levels):
             levels[eid] = level
     n_levels = {s: 1 + max([levels[e] for e in shown.loc[shown["side"] == s, "event_id"]], default=-1) for s in sides}
     limit = top * 1.08 if top > 0 else 1.0
@@ -334,11 +339,12 @@ def timeline(
         )
     if dense:
         ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{abs(v):g}"))
-        ax.set_ylabel(f"events per week\n\u2193 {labels.get(sides[1], sides[1])}   |   {labels.get(sides[0], sides[0])} \u2191", fontsize=8)
+        below, above = labels.get(sides[1], sides[1]), labels.get(sides[0], sides[0])
+        ax.set_ylabel(f"events per week\n\u2193 {below}   |   {above} \u2191", fontsize=8)
     else:
         ax.set_yticks([])
-        ax.set_ylabel(f"\u2193 {_wrap(labels.get(sides[1], sides[1]), 24)}  |  {_wrap(labels.get(sides[0], sides[0]), 24)} \u2191\n"
-                      f"stem height: {ylabel}", fontsize=8)
+        below, above = _wrap(labels.get(sides[1], sides[1]), 24), _wrap(labels.get(sides[0], sides[0]), 24)
+        ax.set_ylabel(f"\u2193 {below}  |  {above} \u2191\nstem height: {ylabel}", fontsize=8)
     ax.set_xlabel("date (local day of the event)", fontsize=8)
     for spine in ("left", "right", "top"):
         ax.spines[spine].set_visible(dense and spine == "left")
@@ -519,7 +525,8 @@ def coverage(table: pd.DataFrame, *, counted: str = "attacks", ax: plt.Axes | No
         ax.scatter(group.loc[lower, "as_of"], group.loc[lower, "official"], facecolors="white", edgecolors="0.3", s=14,
                    zorder=3, label="official lower bound")
         ax.plot(group["as_of"], group["ours"], color="#b22222", linewidth=1.2, marker="o", markersize=3, label="this dataset")
-        ax.set_title(f"Cumulative {counted} since {pd.Timestamp(since):%d %b %Y}: official totals and this dataset", fontsize=9, loc="left")
+        ax.set_title(f"Cumulative {counted} since {pd.Timestamp(since):%d %b %Y}: official totals and this dataset",
+                     fontsize=9, loc="left")
         _date_axis(ax, (group["as_of"].max() - group["as_of"].min()).days)
     ax.set_ylabel(f"cumulative {counted}", fontsize=8)
     ax.set_xlabel("date of the official statement", fontsize=8)
@@ -584,7 +591,8 @@ def km_curves(
     ax.set_xlabel(xlabel, fontsize=9)
     ax.set_ylabel(ylabel, fontsize=9)
     band = "pointwise log-log" if km_result.band == "pointwise" else "Hall-Wellner simultaneous"
-    ax.set_title(title or f"Kaplan-Meier estimate of the wait for an answer; shaded: {level}% {band} band", fontsize=8, loc="left")
+    ax.set_title(title or f"Kaplan-Meier estimate of the wait for an answer; shaded: {level}% {band} band",
+                 fontsize=8, loc="left")
     for spine in ("right", "top"):
         ax.spines[spine].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(0, -0.14), fontsize=8, frameon=False)
@@ -635,7 +643,7 @@ def response_intervals(
         ax.set_title(_wrap(name, 48), fontsize=8, pad=30)
         ax.set_xlabel("days to the other side's first event", fontsize=8)
         ax.set_ylabel(f"events of {_wrap(labels.get(side, side), 28)}", fontsize=8)
-        ticks = [t for t in range(0, window + 1, 5 if window <= 40 else 10)]
+        ticks = list(range(0, window + 1, 5 if window <= 40 else 10))
         ax.set_xticks(ticks + [window + 3], [str(t) for t in ticks] + ["none"])
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2)
@@ -839,8 +847,8 @@ def impulse_responses(
             if i == k - 1:
                 ax.set_xlabel(f"{unit} after the shock", fontsize=8)
             if j == 0:
-                ax.set_ylabel(_wrap(f"{labels.get(response, response)}: change in events per {unit[:-1] if unit.endswith('s') else unit}", 26),
-                              fontsize=8)
+                per = unit[:-1] if unit.endswith("s") else unit
+                ax.set_ylabel(_wrap(f"{labels.get(response, response)}: change in events per {per}", 26), fontsize=8)
     fig.suptitle(title or "Impulse responses", fontsize=9)
     fig.tight_layout()
     return fig
@@ -1000,7 +1008,8 @@ def spacetime_heatmap(table: pd.DataFrame, *, labels: Mapping[str, str] | None =
                 if p.iat[i, j] < alpha:
                     ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.6))
         # a time band (lo, hi] holds days lo + 1 .. hi
-        ax.set_xticks(range(len(t_bands)), [f"{lo + 1:g}" if lo + 1 == hi else f"{lo + 1:g}–{hi:g}" for lo, hi in t_bands], fontsize=8)
+        ax.set_xticks(range(len(t_bands)), [f"{lo + 1:g}" if lo + 1 == hi else f"{lo + 1:g}–{hi:g}" for lo, hi in t_bands],
+                      fontsize=8)
         ax.set_yticks(range(len(d_bands)), [f"{lo:g}–{hi:g}" for lo, hi in d_bands], fontsize=8)
         ax.set_xlabel("days after the first event (inclusive)")
         ax.set_ylabel("distance (km)")

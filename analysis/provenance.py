@@ -19,7 +19,8 @@ from analysis.paths import display_path, project_root
 __all__ = ["git_revision", "package_versions", "provenance_table", "sha256_file"]
 
 #: Packages whose versions a report states.
-PACKAGES = ("escalation-cycles", "pandas", "numpy", "matplotlib", "statsmodels", "scipy", "pyarrow", "papermill", "nbconvert", "pyyaml")
+PACKAGES = ("escalation-cycles", "pandas", "numpy", "matplotlib", "statsmodels", "scipy", "pyarrow", "papermill", "nbconvert",
+            "pyyaml")
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

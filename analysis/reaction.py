@@ -374,7 +374,7 @@ def reaction_function(
     calendar = _time_dummies(y.index, list(dict.fromkeys(time_effects)))
     calendar = calendar.loc[:, calendar.std() > 0]
     X = pd.concat([pd.DataFrame({"const": 1.0}, index=y.index), regressors, calendar], axis=1)
-    blocks = {"const": "intercept"} | {c: "trigger" for c in trig} | {c: "own" for c in own} | {c: "time" for c in calendar}
+    blocks = {"const": "intercept"} | dict.fromkeys(trig, "trigger") | dict.fromkeys(own, "own") | dict.fromkeys(calendar, "time")
     windows = {_window_name(trigger, lo, hi): (lo, hi) for lo, hi in trig_w}
     windows |= {_window_name(responder, lo, hi): (lo, hi) for lo, hi in own_w}
 

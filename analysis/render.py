@@ -322,9 +322,12 @@ def table(
     if missing:
         raise ValueError(f"link column(s) {missing} not in the table; columns are: {', '.join(map(str, frame.columns))}")
     shown_cols = [c for c in frame.columns if c not in set(links.values()) - set(links)]
-    right = set(numeric) if numeric is not None else {c for c in shown_cols if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])}
+    if numeric is not None:
+        right = set(numeric)
+    else:
+        right = {c for c in shown_cols if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])}
     rows = frame if max_rows is None else frame.head(max_rows)
-    NUM = ' class="num"'  # noqa: N806
+    NUM = ' class="num"'
     head = "".join(
         f'<th{NUM if c in right else ""} scope="col">{escape(headers.get(c, str(c).replace("_", " ")))}</th>'
         for c in shown_cols
@@ -350,7 +353,8 @@ def table(
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     out = f'<table class="report-table">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
     if max_rows is not None and len(frame) > max_rows:
-        out += f'<p class="table-note">First {max_rows} of {len(frame):,} rows; {len(frame) - max_rows:,} more{": " + more if more else "."}</p>'
+        rest = ": " + more if more else "."
+        out += f'<p class="table-note">First {max_rows} of {len(frame):,} rows; {len(frame) - max_rows:,} more{rest}</p>'
     elif more:
         out += f'<p class="table-note">{more}</p>'
     return Html(out)

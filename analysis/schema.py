@@ -51,21 +51,21 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "EVENT_COLUMNS",
-    "REQUIRED_COLUMNS",
-    "KINDS",
     "DATE_PRECISIONS",
-    "REJECT_COLUMNS",
-    "EventsValidationError",
+    "EVENT_COLUMNS",
+    "KINDS",
     "KIND_SYNONYMS",
+    "REJECT_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "EventsValidationError",
     "check_kind_map",
     "conform_events",
     "date_bounds",
-    "imprecisely_dated",
-    "place_imprecise_dates",
     "empty_events",
+    "imprecisely_dated",
     "make_rejects",
     "normalise_kind",
+    "place_imprecise_dates",
     "require_columns",
     "validate_events",
     "value_problems",
@@ -207,7 +207,7 @@ def require_columns(frame: pd.DataFrame, cols, *, what: str = "events", error: t
         ``"<what> has no 'a' column; columns are: ..."`` (``'a', 'b' columns`` for several),
         naming every missing column and every column present.
     """
-    purposes = dict(cols) if isinstance(cols, Mapping) else {c: None for c in cols}
+    purposes = dict(cols) if isinstance(cols, Mapping) else dict.fromkeys(cols)
     missing = [c for c in purposes if c not in frame.columns]
     if missing:
         named = ", ".join(repr(c) + (f" (for {purposes[c]})" if purposes[c] else "") for c in missing)

@@ -73,6 +73,7 @@ variable in proportional hazards regression analysis II. J Clin Epidemiol 48:150
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,11 +101,11 @@ __all__ = [
     "CoxResult",
     "DroppedRowsWarning",
     "FewEventsWarning",
+    "FitFailedWarning",
     "KMResult",
     "ShortFollowUpWarning",
-    "UntestableWarning",
-    "FitFailedWarning",
     "SurvivalWarning",
+    "UntestableWarning",
     "cox",
     "cox_models",
     "kaplan_meier",
@@ -385,7 +386,7 @@ def _period_labels(dates: pd.Series, period_breaks: Sequence | Mapping) -> pd.Ca
         names = []
     if not starts:
         raise ValueError("period_breaks is empty")
-    if any(b <= a for a, b in zip(starts, starts[1:])):
+    if any(b <= a for a, b in itertools.pairwise(starts)):
         raise ValueError(f"period_breaks must be strictly increasing dates, got {[s.date().isoformat() for s in starts]}")
     day = pd.Timedelta(days=1)
     # number of starts on or before each date: 0 before the first start
@@ -393,7 +394,7 @@ def _period_labels(dates: pd.Series, period_breaks: Sequence | Mapping) -> pd.Ca
                                pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]"), side="right")
     if not names:  # a sequence of breaks: before the first, between each pair, from the last
         names = [f"before {starts[0].date()}"]
-        names += [f"{a.date()} to {(b - day).date()}" for a, b in zip(starts, starts[1:])]
+        names += [f"{a.date()} to {(b - day).date()}" for a, b in itertools.pairwise(starts)]
         names += [f"from {starts[-1].date()}"]
     else:  # named starts: dates before the first start belong to no period
         position = position - 1

@@ -206,7 +206,7 @@ def check_rejects(rejects: pd.DataFrame, case: dict) -> None:
 def _value(text: str, like):
     if text == "":
         return None
-    if isinstance(like, pd.Timestamp) or (like is None or pd.isna(like)) and text[:4].isdigit() and "-" in text:
+    if isinstance(like, pd.Timestamp) or ((like is None or pd.isna(like)) and text[:4].isdigit() and "-" in text):
         return pd.Timestamp(text)
     if isinstance(like, (int, float, np.integer, np.floating)) and not isinstance(like, (bool, np.bool_)):
         return float(text) if isinstance(like, (float, np.floating)) else int(text)
@@ -222,7 +222,7 @@ def check_values(events: pd.DataFrame, notes: tuple[str, ...], case: dict, in_sc
         if item.startswith("in_scope="):
             assert in_scope == int(item.split("=")[1]), f"{in_scope} events in scope, expected {item}"
             continue
-        selector, *pairs = item.split(" ", 1)[0], *[p for p in _pairs(item.split(" ", 1)[1])]
+        selector, *pairs = item.split(" ", 1)[0], *_pairs(item.split(" ", 1)[1])
         key, value = selector.split("=")
         rows = events[events[key].astype("string") == value]
         assert len(rows) == 1, f"{len(rows)} events with {selector}"
@@ -312,7 +312,7 @@ def _write_case(case: dict) -> None:
         for word in _message_words(case, None, None):
             assert word in f"{type(err.value).__name__}: {err.value}"
         assert target.read_bytes() == before  # the previous table, whole
-        assert not [p for p in folder.glob(f".{target.name}.*")]  # no temporary file left
+        assert not list(folder.glob(f".{target.name}.*"))  # no temporary file left
     finally:
         target.unlink(missing_ok=True)
 

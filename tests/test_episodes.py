@@ -140,7 +140,8 @@ def test_episode_trajectory_by_hand():
     assert one["ended_after"] == "de-escalation"
     two = traj.loc[2]
     # day 31: both sides go from 2 to 3 the same day
-    assert (two["escalated_first"], two["peak_side"], two["ended_after"], two["trajectory_complete"]) == ("both", "both", "escalation", True)
+    got = (two["escalated_first"], two["peak_side"], two["ended_after"], two["trajectory_complete"])
+    assert got == ("both", "both", "escalation", True)
     three = traj.loc[3]  # one event of unknown level: no trajectory
     assert pd.isna(three["peak_rank"]) and pd.isna(three["escalated_first"]) and three["events_unknown"] == 1
     four = traj.loc[4]  # 2 then 2

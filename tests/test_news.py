@@ -121,13 +121,16 @@ def test_statement_dates_are_not_event_dates(tmp_path, spec, gazetteer):
     ("sentence", "side", "actor", "flag"),
     [
         ("Four rockets hit Camp Taji on Tuesday in an attack claimed by Kataib Hezbollah.", "militias", "Kataib Hezbollah", None),
-        ("Kataib Hezbollah claimed responsibility for four rockets on Camp Taji on Tuesday.", "militias", "Kataib Hezbollah", None),
+        ("Kataib Hezbollah claimed responsibility for four rockets on Camp Taji on Tuesday.",
+         "militias", "Kataib Hezbollah", None),
         ("Harakat al-Nujaba fired four rockets at Camp Taji on Tuesday.", "militias", "Nujaba", None),
-        ("The Islamic Resistance in Iraq launched a drone at Erbil air base on Tuesday.", "militias", "Islamic Resistance in Iraq", None),
+        ("The Islamic Resistance in Iraq launched a drone at Erbil air base on Tuesday.",
+         "militias", "Islamic Resistance in Iraq", None),
         ("Iran-backed militias fired four rockets at Camp Taji on Tuesday.", "militias", "Iran-backed militias", None),
         ("Six rockets were fired by the Ashab al-Kahf group on Tuesday at Camp Taji.", "militias", "Ashab al-Kahf group", None),
         ("US airstrikes hit Jurf al-Sakhar on Tuesday.", "us", "US", None),
-        ("US Central Command said on Tuesday that it had carried out a drone strike near Kirkuk.", "us", "US Central Command", None),
+        ("US Central Command said on Tuesday that it had carried out a drone strike near Kirkuk.",
+         "us", "US Central Command", None),
         ("Three rockets were fired at the US Embassy in Baghdad on Tuesday.", "militias", None, "side inferred from target"),
         ("A drone hit Tower 22 on Tuesday.", "militias", None, "side inferred from target: Tower 22 is held by us"),
     ],
@@ -146,7 +149,8 @@ def test_blamed_and_claimed_are_kept_apart(tmp_path, spec, gazetteer):
     c = one(extract(tmp_path, spec, gazetteer, """
         Ballistic missiles struck Ain al-Asad air base on Saturday.
         The Islamic Resistance in Iraq claimed responsibility, while US officials blamed Kataib Hezbollah."""))
-    assert (c["attributed_side"], c["claimed_by"], c["attributed_to"]) == ("militias", "Islamic Resistance in Iraq", "Kataib Hezbollah")
+    got = (c["attributed_side"], c["claimed_by"], c["attributed_to"])
+    assert got == ("militias", "Islamic Resistance in Iraq", "Kataib Hezbollah")
 
 
 # ---- kinds and counts ------------------------------------------------------------------------
@@ -274,7 +278,8 @@ def test_aggregates_and_defences_are_not_read_as_the_event(tmp_path, spec, gazet
 
 
 def test_summary_sentence_of_two_events_is_not_used(tmp_path, spec, gazetteer):
-    found = extract(tmp_path, spec, gazetteer, "The US Embassy and Ain al-Asad base were targeted by a drone and rockets on Tuesday.")
+    text = "The US Embassy and Ain al-Asad base were targeted by a drone and rockets on Tuesday."
+    found = extract(tmp_path, spec, gazetteer, text)
     assert found.candidates.empty
     assert found.mentions.loc[0, "status"].startswith("not used: names several separate places")
 
@@ -301,7 +306,8 @@ def test_sentences_and_furniture(tmp_path):
     path = tmp_path / "f.txt"
     path.write_text("Rockets hit Erbil.\nOther story headline\nStaff | Iraq | Dec 1, 2021\nMore\n", encoding="utf-8")
     a = read_article(path)
-    assert a.body == "Rockets hit Erbil.\n" and a.furniture_chars == len("Other story headline\nStaff | Iraq | Dec 1, 2021\nMore\n")
+    assert a.body == "Rockets hit Erbil.\n"
+    assert a.furniture_chars == len("Other story headline\nStaff | Iraq | Dec 1, 2021\nMore\n")
 
 
 def test_bad_front_matter_names_the_file(tmp_path):
@@ -410,7 +416,8 @@ def test_seed_reports(seeds):
         "2020-01-15", "month", "drone_strike", "background")
     drone, rockets, strikes = (c.loc[f"001_c48e3d4a1ad9203a#{i}"] for i in (1, 2, 3))
     assert (drone["kind"], drone["location"], str(drone["date"].date())) == ("drone", "US Embassy Baghdad", "2021-07-06")
-    assert (rockets["munitions"], rockets["fatalities"], rockets["injuries"], str(rockets["date"].date())) == (3, 0, 0, "2021-07-06")
+    got = (rockets["munitions"], rockets["fatalities"], rockets["injuries"], str(rockets["date"].date()))
+    assert got == (3, 0, 0, "2021-07-06")
     assert (strikes["attributed_side"], str(strikes["date"].date()), strikes["role"]) == ("us", "2021-06-28", "background")
     assert found.articles.set_index("article_id").at["001_c48e3d4a1ad9203a.txt", "furniture_chars"] > 1000
     embassy, kirkuk = c.loc["002_8a1215a5cf9185df#1"], c.loc["002_8a1215a5cf9185df#2"]

@@ -19,15 +19,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from nbconvert import HTMLExporter  # noqa: E402
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pytest
+from nbconvert import HTMLExporter
 
-from analysis import render, report  # noqa: E402
-from tests.chromium import Browser, find_chromium, open_page  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from analysis import render, report
+from tests.chromium import Browser, find_chromium, open_page
+from tests.conftest import ROOT
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(

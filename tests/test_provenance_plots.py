@@ -4,14 +4,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-from analysis import plots  # noqa: E402
-from analysis.provenance import git_revision, provenance_table, sha256_file  # noqa: E402
-from tests.conftest import make_events  # noqa: E402
+from analysis import plots
+from analysis.provenance import git_revision, provenance_table, sha256_file
+from tests.conftest import make_events
 
 
 def test_sha256_matches_hashlib(tmp_path):

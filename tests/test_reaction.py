@@ -2,15 +2,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import statsmodels.api as sm  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
 
-from analysis.plots import impulse_responses, reaction_coefficients  # noqa: E402
-from analysis.panel import daily_panel  # noqa: E402
-from analysis.reaction import (  # noqa: E402
+from analysis.panel import daily_panel
+from analysis.plots import impulse_responses, reaction_coefficients
+from analysis.reaction import (
     FewEventsWarning,
     LagOrderWarning,
     NonStationaryWarning,
@@ -18,7 +18,7 @@ from analysis.reaction import (  # noqa: E402
     reaction_function,
     var_analysis,
 )
-from tests.conftest import make_events  # noqa: E402
+from tests.conftest import make_events
 
 START = pd.Timestamp("2000-01-01")  # a Saturday
 
@@ -268,7 +268,7 @@ def test_impulse_responses_match_the_var_coefficients(sim):
 
 def test_monte_carlo_bands_are_seeded(sim):
     short = sim.loc[sim["date"] < pd.Timestamp("2000-07-01")]
-    kwargs = dict(sides=["A", "B"], lags=2, irf_periods=5, bands="mc", repl=30)
+    kwargs = {"sides": ["A", "B"], "lags": 2, "irf_periods": 5, "bands": "mc", "repl": 30}
     first = var_analysis(short, seed=1, **kwargs).irf
     pd.testing.assert_frame_equal(first, var_analysis(short, seed=1, **kwargs).irf)
     assert not np.allclose(first["upper"], var_analysis(short, seed=2, **kwargs).irf["upper"])

@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import nbformat  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from nbconvert.filters.markdown_mistune import markdown2html_mistune  # noqa: E402
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pytest
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from analysis import render  # noqa: E402
-from analysis.htmlpage import ActiveContentError, ReportPagePreprocessor, active_content, table_of_contents  # noqa: E402
+from analysis import render
+from analysis.htmlpage import ActiveContentError, ReportPagePreprocessor, active_content, table_of_contents
 
 ATTACKS = [
     "<script>alert(1)</script>",
@@ -87,7 +87,8 @@ def test_safe_url(url, ok):
 
 
 def test_link_escapes_text_and_address_and_drops_unsafe_schemes():
-    assert render.link('https://x.org/?a="1"', "<b>") == '<a href="https://x.org/?a=&quot;1&quot;" rel="noopener noreferrer">&lt;b&gt;</a>'
+    expected = '<a href="https://x.org/?a=&quot;1&quot;" rel="noopener noreferrer">&lt;b&gt;</a>'
+    assert render.link('https://x.org/?a="1"', "<b>") == expected
     assert render.link("javascript:alert(1)", "x") == "x"
 
 
@@ -101,7 +102,8 @@ def test_table_has_human_headers_no_index_blanks_and_escaped_cells():
     # headers: human where given, else the name with spaces; the URL column is not shown
     assert re.findall(r"<th\b[^>]*>(.*?)</th>", page) == ["event", "actor", "events", "flag"]
     assert ">10<" not in page  # no index
-    assert '<a href="https://a.org/1" rel="noopener noreferrer">e1</a> <a href="https://b.org/2" rel="noopener noreferrer">[2]</a>' in page
+    first = '<a href="https://a.org/1" rel="noopener noreferrer">e1</a>'
+    assert first + ' <a href="https://b.org/2" rel="noopener noreferrer">[2]</a>' in page
     assert '<td class="nowrap">e2</td>' in page  # an unsafe URL gives no link
     assert "&lt;script&gt;" in page and "&lt;NA&gt;" not in page and "<td></td>" in page
     assert "e3" not in page and "First 2 of 3 rows; 1 more" in page and 'href="x/cycles.csv"' in page
@@ -169,7 +171,7 @@ def test_figure_keeps_a_legend_drawn_outside_the_axes():
 def test_figure_refuses_a_figure_without_title_or_labels():
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
-    with pytest.raises(ValueError, match="no title.*no x-axis label.*no y-axis label"):
+    with pytest.raises(ValueError, match=r"no title.*no x-axis label.*no y-axis label"):
         render.figure(fig, caption="c", alt="a")
     with pytest.raises(ValueError, match="caption"):
         render.figure(_labelled_figure(), caption=" ", alt="a")
@@ -188,7 +190,8 @@ def test_table_of_contents_links_the_ids_nbconvert_gives():
     toc = table_of_contents(nb)
     ids = re.findall(r'href="#([^"]+)"', toc)
     assert ids == ["Findings", "Does-each-side-answer-the-other-more-than-chance?", "Strike-%E2%86%92-response-table"]
-    for line, anchor in zip(["## Findings", "## Does each side answer the other more than chance?", "## Strike \u2192 response table"], ids):
+    headings = ["## Findings", "## Does each side answer the other more than chance?", "## Strike \u2192 response table"]
+    for line, anchor in zip(headings, ids):
         assert f'id="{anchor}"' in markdown2html_mistune(line)
 
 

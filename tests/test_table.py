@@ -108,7 +108,7 @@ def test_excel_and_parquet_give_the_same_events(csv_path, tmp_path):
 
 def test_unknown_type_and_missing_file(tmp_path):
     (tmp_path / "x.json").write_text("{}")
-    with pytest.raises(ValueError, match="unknown table type '.json'"):
+    with pytest.raises(ValueError, match=r"unknown table type '\.json'"):
         load_table(tmp_path / "x.json")
     with pytest.raises(FileNotFoundError, match="no such file"):
         load_table(tmp_path / "absent.csv")

@@ -339,6 +339,6 @@ def load_table(
 
     extras = [c for c in extras if c not in out.columns]
     accepted = pd.concat([out, raw[extras]], axis=1).loc[~rejected.to_numpy()].reset_index(drop=True)
-    accepted = accepted.astype({c: "Int64" for c in extra_counts + [c for c in RANGE_COLUMNS if c in accepted.columns]})
+    accepted = accepted.astype(dict.fromkeys(extra_counts + [c for c in RANGE_COLUMNS if c in accepted.columns], "Int64"))
     events = validate_events(conform_events(accepted), name=raw_file)
     return LoadResult(events=events, rejects=rejects, source=raw_file, read=records.read, notes=tuple(notes))
