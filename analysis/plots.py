@@ -312,8 +312,8 @@ def timeline(
     for side in sides:
         rows = shown[shown["side"] == side]
         xs = mdates.date2num(pd.to_datetime(rows["date"]))
-        levels = _stack_labels(ax, xs, [highlight[e] for e in rows["event_id"]], fontsize=fontsize)
-        for eid, level in zip(rows["event_id"], levels):
+        stacked = _stack_labels(ax, xs, [highlight[e] for e in rows["event_id"]], fontsize=fontsize)
+        for eid, level in zip(rows["event_id"], stacked):
             levels[eid] = level
     n_levels = {s: 1 + max([levels[e] for e in shown.loc[shown["side"] == s, "event_id"]], default=-1) for s in sides}
     limit = top * 1.08 if top > 0 else 1.0

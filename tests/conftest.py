@@ -7,6 +7,10 @@ import pytest
 # one thread each, set before numpy is first imported (the Makefile exports the same for builds).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# The builds the tests run are not sub-makes of `make test`, whose job server pytest does not pass
+# on: without this, each prints "jobserver unavailable" first on its error stream.
+for _var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+    os.environ.pop(_var, None)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

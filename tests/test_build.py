@@ -259,7 +259,7 @@ def test_graph_names_each_reports_inputs_and_skips_a_profile_without_data(projec
     # the per-section parameter files of the built report; a second run changes nothing
     params = project / "data" / "processed" / "us-iran-proxies" / "params"
     assert sorted(p.name for p in params.iterdir()) == sorted(f"{s.name}.yaml" for s in STAGES)
-    assert "response: {}\nquiet_days: 7\n" in (params / "cycles.yaml").read_text()
+    assert "response: {}\ntolerance: 0\nquiet_days: 7\n" in (params / "cycles.yaml").read_text()
     assert not (project / "data" / "processed" / "israel-palestinians").exists()
     assert write_graph("data/processed/graph.mk", project)[1] is False
 
