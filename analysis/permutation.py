@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cycles import _SLOT, Group, PairingInput, pair_direction, prepare_events
+from analysis.heap import keep_pages, pages_kept
 from analysis.response import ResponseRule
 from analysis.warnings import DegenerateTestWarning
 
@@ -177,7 +178,8 @@ class _Directions:
                                                         initializer=_worker_init, initargs=(self,)) as pool:
                 results = list(pool.map(_worker_chunk, [(s, shift_side, chunk, start_day, span_days) for s, chunk in tasks]))
         else:
-            results = [self.chunk(s, shift_side, chunk, start_day, span_days) for s, chunk in tasks]
+            with pages_kept():  # each chunk frees what the next one allocates (analysis/heap.py)
+                results = [self.chunk(s, shift_side, chunk, start_day, span_days) for s, chunk in tasks]
         out = {}
         for s in self.sides:
             mine = [r for (side, _), r in zip(tasks, results) if side == s]
@@ -191,6 +193,7 @@ _WORKER: _Directions | None = None
 def _worker_init(directions: _Directions) -> None:
     global _WORKER
     _WORKER = directions
+    keep_pages()  # the worker only draws: freed arrays stay for the next chunk (analysis/heap.py)
 
 
 def _worker_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:

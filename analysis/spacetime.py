@@ -46,6 +46,7 @@ import pandas as pd
 
 from analysis.cycles import prepare_events
 from analysis.geo import Cubes, batches, chord_km, xyz_km
+from analysis.heap import pages_kept
 from analysis.response import ResponseRule
 
 __all__ = ["OPTIONS", "REDRAWS", "SPACETIME_COLUMNS", "check_options", "knox_test"]
@@ -239,12 +240,13 @@ def knox_test(
         counter = _PairCounter(a_xyz, b_day, b_xyz, d_edges, t_edges, first_day=start, budget=pair_budget)
         observed = counter.counts(a_day)
         draws = np.empty((n_draws, *observed.shape), dtype=np.int64)
-        for i in range(n_draws):
-            if redraw == "shift":
-                moved = start + (a_day - start + rng.integers(1, span)) % span
-            else:
-                moved = rng.permutation(a_day)
-            draws[i] = counter.counts(moved)
+        with pages_kept():  # each draw frees what the next one allocates (analysis/heap.py)
+            for i in range(n_draws):
+                if redraw == "shift":
+                    moved = start + (a_day - start + rng.integers(1, span)) % span
+                else:
+                    moved = rng.permutation(a_day)
+                draws[i] = counter.counts(moved)
         expected = draws.mean(axis=0) if n_draws else np.full(observed.shape, np.nan)
         extreme = (draws >= observed[None]).sum(axis=0)
         for i in range(len(d_edges) - 1):
