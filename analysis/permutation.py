@@ -348,12 +348,12 @@ def permutation_test(
 
 def _degenerate_reason(row: dict, side: str, sides: Sequence[str], k_days: int, threshold: float, shortest: int) -> str:
     """Why a statistic's test cannot discriminate, or "" when it can (see the module notes)."""
-    others = ", ".join(s for s in sides if s != side)
+    # the direction names the sides wherever the reason is shown (warning, table row, report)
     if row["statistic"] == "response_ratio" and row["null_low"] >= threshold:
-        return (f"by chance alone (the circular-shift null) {row['null_low']:.0%} to {row['null_high']:.0%} of "
-                f"{side} events are followed by an event of {others} within {k_days} days, so the response ratio "
+        return (f"by chance alone (95% of the circular-shift draws) {row['null_low']:.0%} to {row['null_high']:.0%} of "
+                f"the triggers are followed by an event of the other side within {k_days} days, so the response ratio "
                 f"cannot tell answers from background")
     if row["statistic"] == "median_interval" and row["null_low"] == row["null_high"] == row["observed"] == shortest:
         return (f"every draw of the null gives the observed median interval, {row['observed']:g} day(s), the shortest "
-                f"possible: answers of {others} cannot come sooner than chance brings them")
+                f"possible: answers cannot come sooner than chance brings them")
     return ""

@@ -232,8 +232,9 @@ def timing_sentences(cycles: pd.DataFrame, km_summary: pd.DataFrame | None, *, l
             if pd.isna(info["median"]):
                 text += "; counting the unanswered events, the median wait is not reached (fewer than half were answered)"
             else:
-                text += (f"; counting the unanswered events (Kaplan-Meier), it was {_days(float(info['median']))} "
-                         f"({level}% interval {_interval(info['median_lower'], info['median_upper'], 'days')})")
+                text += f"; counting the unanswered events (Kaplan-Meier), it was {_days(float(info['median']))}"
+                if pd.notna(info["median_lower"]):  # a band without a lower end is not quoted ('n/a-not reached')
+                    text += f" ({level}% interval {_interval(info['median_lower'], info['median_upper'], 'days')})"
         out.append(Sentence("timing", text + "." + _link("timing")))
     return out
 
@@ -271,13 +272,13 @@ def chance_sentences(response_ratio: pd.DataFrame, *, labels: Mapping[str, str],
         r = rows.loc["response_ratio"]
         k, draws = int(r["k_days"]), int(r["draws"])
         if bool(r["degenerate"]) if pd.notna(r["degenerate"]) else False:
-            reason = r.get("degenerate_reason", "")
-            reason = f" ({render.escape(reason)})" if isinstance(reason, str) and reason.strip() else ""
+            # the reason (why the test is degenerate) is the caveat's; here the null in words
             out.append(Sentence("chance", (
                 f"Timing cannot tell answers from chance for {_name(src, labels)} \u2192 {_name(dst, labels)}: even with "
                 f"dates shifted at random, {_pct(r['null_mean'])} of the events of {_name(src, labels)} are followed by an "
-                f"event of {_name(dst, labels)} within {k} days{reason}, so the observed share is not evidence of answering."
-                + _link("chance")), "degenerate"))
+                f"event of {_name(dst, labels)} within {k} days (95% of draws {_pct(r['null_low'])}\u2013"
+                f"{_pct(r['null_high'])}), so the observed share is not evidence of answering." + _link("chance")),
+                "degenerate"))
             continue
         if not np.isfinite(r["observed"]):
             out.append(Sentence("chance", f"No response ratio for {_name(src, labels)} \u2192 {_name(dst, labels)}: "
@@ -508,7 +509,7 @@ def escalation_sentences(cycles: pd.DataFrame, events: pd.DataFrame | None = Non
                     f"{why}: {counts['unknown']:,} of the {n:,} answers pair an event whose severity is unknown")
             if len(missing):
                 text += f" (the ladder needs a value the data leave blank: {_needed_words(missing)})"
-            text += f"; of the {known:,} labelled, {tally}."
+            text += f"; of the {known:,} labelled, {tally}." if known else "; none can be labelled."
             out.append(Sentence("escalation", text + _link("escalation"), "warning"))
             continue
         parts = []

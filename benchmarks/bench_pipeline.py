@@ -115,6 +115,7 @@ def write_dyad(project: Path, n_events: int, seed: int = 16, *, spacetime: bool 
                 {"name": "A answering B", "trigger_side": "b", "covariates": ["trigger_fatalities_log1p", "trigger_period"]},
             ],
         },
+        "escalation": {"its_sides": None},
         "report": {"highlight": {}},
     }
     if not spacetime:

@@ -37,6 +37,11 @@ def test_timing_sentence_gives_share_interval_median_and_quartiles():
     assert a.text.startswith("Side B answered 4 of the 5 events of Side A within 10 days (80%; 95% interval 38%\u201396%)")
     assert "the median wait was 2 days (quartiles 1.75\u20132.75)" in a.text
     assert "(Kaplan-Meier), it was 2 days (95% interval 1\u2013not reached days)" in a.text
+    # a band with no lower end (as on a simulated dyad where every event is answered the next day)
+    # is left out, not written 'n/a-not reached'
+    bare = km.assign(median_lower=np.nan)
+    (no_band, _) = report.timing_sentences(CYCLES, bare, labels=LABELS)
+    assert "(Kaplan-Meier), it was 2 days." in no_band.text and "n/a" not in no_band.text
     assert a.html.endswith(f'<a class="section-link" href="{report.anchor("timing")}">(more)</a>')
     # b: 1 of 2, median 3 (quartiles 3-3); no Kaplan-Meier row for b: no KM clause
     assert b.text.startswith("Side A answered 1 of the 2 events of Side B within 10 days (50%")
@@ -72,7 +77,9 @@ def test_a_degenerate_response_ratio_is_said_so_and_not_quoted():
     (s,) = report.chance_sentences(table, labels=LABELS)
     assert s.status == "degenerate"
     assert s.text.startswith("Timing cannot tell answers from chance for Side A \u2192 Side B")
-    assert "96%" in s.text and "(the null answers 96% of events)" in s.text
+    # null mean 96%, its 95% range 2%-20% (the table's made-up quantiles); the reason is the caveat's
+    assert "96% of the events of Side A" in s.text and "(95% of draws 2%\u201320%)" in s.text
+    assert "the null answers" not in s.text
     assert "97%" not in s.text and "p = " not in s.text  # the observed ratio and its p-value are not quoted
     (w,) = report.warning_caveats(labels=LABELS, response_ratio=table)
     assert w.section == "chance" and "is degenerate: the null answers 96% of events" in w.text
@@ -555,3 +562,11 @@ def test_sensitivity_table_collapses_dates_that_change_nothing_and_pivots_the_to
     assert report.sensitivity_table(moved)["dates"].tolist() == ["midpoint", "midpoint", "dropped", "dropped"]
     with pytest.raises(ValueError, match="no tolerance column"):
         report.sensitivity_table(grid.drop(columns="tolerance"), escalation=True)
+
+
+def test_escalation_sentence_when_no_answer_can_be_labelled():
+    # three answers, every one pairing an event of unknown severity: no tally of zeros
+    rows = [("u1", "a", "unknown"), ("u2", "a", "unknown"), ("u3", "a", "unknown")]
+    (s,) = report.escalation_sentences(_labelled(rows), labels=LABELS)
+    assert s.status == "warning"
+    assert s.text.endswith("3 of the 3 answers pair an event whose severity is unknown; none can be labelled. (more)")
