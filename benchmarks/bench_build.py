@@ -1,7 +1,8 @@
 """Build speed: a cold `make reports` of the default dyad against its floor, kernel starts.
 
-The floor is what any papermill build of the same ten notebook stages must spend: ten papermill
-runs of an empty notebook (start Python, import papermill, start a kernel, stop it). The build is
+The floor is what any papermill build of the same notebook stages must spend: one papermill run
+of an empty notebook (start Python, import papermill, start a kernel, stop it) per stage the
+default dyad's build runs (the Makefile's stages, ``analysis.stages.read_stages``). The build is
 `make clean && make reports` in a copy of the project (its sources only, sharing .venv), as it
 runs by default (two stages at a time, JOBS=2) and one stage at a time (JOBS=1). Runs are
 interleaved (floor, JOBS=1, JOBS=2, floor, ...) and the medians compared, since the machine's
@@ -23,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from analysis.stages import read_stages
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = {".venv", ".git", "data/processed", "data/external", "data/interim", "reports", ".pytest_cache", "__pycache__",
@@ -58,7 +61,7 @@ def timed(command: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def floor(work: Path, runs: int = 10) -> float:
+def floor(work: Path, runs: int) -> float:
     """``runs`` papermill runs of an empty notebook, one after the other."""
     notebook = work / "empty.ipynb"
     notebook.write_text(json.dumps(EMPTY))
@@ -83,8 +86,9 @@ def main(argv: list[str] | None = None) -> None:
         project = work / "project"
         copy_project(project)
         python = str(ROOT / ".venv" / "bin" / "python")
+        stages = len(read_stages(ROOT))  # the default dyad runs every one (coverage and news too)
         for round_ in range(args.rounds):
-            results["floor"].append(floor(work))
+            results["floor"].append(floor(work, stages))
             results["serial"].append(cold_build(project, "JOBS=1"))
             results["-j2"].append(cold_build(project))  # the default: JOBS=2
             results["no-op"].append(timed(["make", "reports"], project))
@@ -92,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in results.items()), flush=True)
     median = {k: statistics.median(v) for k, v in results.items()}
     print(f"\nmedians of {args.rounds} interleaved round(s), this machine ({os.cpu_count()} cores):")
-    print(f"  floor: 10 papermill runs of an empty notebook  {median['floor']:6.1f} s")
+    print(f"  floor: {stages} papermill runs of an empty notebook  {median['floor']:6.1f} s")
     print(f"  cold make reports (default, JOBS=2)             {median['-j2']:6.1f} s  "
           f"ratio {median['-j2'] / median['floor']:.2f}x  (goal <= 2x)")
     print(f"  cold make JOBS=1 reports (one stage at a time)  {median['serial']:6.1f} s  "

@@ -72,8 +72,8 @@ def main() -> None:
             done = subprocess.run([sys.executable, "-m", "benchmarks.bench_permutation", "--child", task, str(n), str(draws)],
                                   capture_output=True, text=True, check=True)
             result = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"{n:>10,} {label:<28} {result['seconds']:>8.1f} {result['peak_gb']:>8.2f} {result['worker_gb']:>9.2f}",
-                  flush=True)
+            worker = f"{result['worker_gb']:>9.2f}" if result["worker_gb"] else f"{'-':>9}"  # no worker ran
+            print(f"{n:>10,} {label:<28} {result['seconds']:>8.1f} {result['peak_gb']:>8.2f} {worker}", flush=True)
     print("target: the null at 1e6 events with 999 draws under 60 s and 2 GB")
 
 

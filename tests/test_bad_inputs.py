@@ -36,6 +36,7 @@ from analysis.paths import display_path, write_parquet
 from analysis.schema import validate_events
 from analysis.sources import load_source
 from tests.conftest import ROOT, SHARED
+from tests.test_pipeline import _copy_project
 
 CORPUS = ROOT / "tests" / "bad_inputs"
 FIXTURES = SHARED / "fixtures"
@@ -368,20 +369,6 @@ def test_case(case, tmp_path):
 # ---------------------------------------------------------------------------- end to end
 PIPELINE = [c for c in CASES if c["pipeline"] == "yes"]
 DYAD = "bad-input"
-
-
-def _copy_project(dest: Path) -> None:
-    skip = {".venv", ".git", "data/processed", "data/external", "reports", ".pytest_cache", "__pycache__"}
-    for folder, dirs, files in os.walk(ROOT):
-        rel = os.path.relpath(folder, ROOT)
-        dirs[:] = [d for d in dirs if os.path.normpath(os.path.join(rel, d)) not in skip and d not in skip
-                   and not d.endswith(".egg-info")]
-        os.makedirs(dest / rel, exist_ok=True)
-        for name in files:
-            shutil.copy2(os.path.join(folder, name), dest / rel / name)
-    for folder in ("data/processed", "data/external", "reports"):
-        (dest / folder).mkdir(parents=True, exist_ok=True)
-    (dest / ".venv").symlink_to(ROOT / ".venv")
 
 
 def _background(path: Path) -> None:
