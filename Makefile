@@ -70,8 +70,8 @@ lock: $(STAMP) ## re-pin requirements.lock from the packages installed in .venv
 test: $(STAMP) ## run every test, the pipeline tests (make reports in a temporary copy) included
 	$(BIN)/pytest
 
-test-fast: $(STAMP) ## run the tests but the pipeline ones (under a minute)
-	$(BIN)/pytest -m "not pipeline"
+test-fast: $(STAMP) ## run the tests but the pipeline ones and the calibrations over many seeds, on 2 cores (under a minute)
+	$(BIN)/pytest -m "not pipeline and not slow" -n 2
 
 lint: $(STAMP) ## check the code with ruff (rules in pyproject.toml)
 	$(BIN)/ruff check analysis tests benchmarks

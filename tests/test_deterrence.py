@@ -91,6 +91,7 @@ def test_interval_covers_the_planted_drop_in_most_seeds():
     assert covered >= 51  # 85%: HAC errors are a little liberal in windows of this length
 
 
+@pytest.mark.slow
 def test_no_effect_gives_placebo_p_above_005_in_90_of_100_seeds():
     # a long panel: with only a few non-overlapping windows the placebo null is lumpy (module notes)
     days = 3000

@@ -188,6 +188,7 @@ def test_dense_dyad_within_10_km_finds_the_planted_answers(dense):
     assert row.loc[("B -> A", "response_ratio"), "p_value"] > 0.05
 
 
+@pytest.mark.slow
 def test_dense_null_p_values_are_uniform_without_answers():
     # 200 small dense dyads with no answering at all. The null is right when the observed
     # response ratio is exchangeable with its draws: then the randomised permutation p-value,

@@ -62,6 +62,7 @@ def test_permutation_p_value_is_small_under_tit_for_tat():
     assert p[("A -> B", "median_interval")] <= 0.01
 
 
+@pytest.mark.slow
 def test_permutation_p_value_is_uniform_under_the_null():
     # 200 dyads of two independent Poisson processes (no response at all): the p-values of the
     # response ratio should be spread evenly over (0, 1]
