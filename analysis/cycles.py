@@ -313,17 +313,19 @@ def prepare_events(
     _, (key, order), (side_code, side_names, kind_code, kinds) = _together(partial(_require_unique, ids), order, codes,
                                                                            size=n)
 
-    # what the rule restricts (None: it does not), then every array in event order
-    trigger = None if rule.trigger_kinds is None else np.isin(kind_code, [i for i, k in enumerate(kinds)
-                                                                            if k in rule.trigger_kinds])
-    response = None if rule.response_kinds is None else np.isin(kind_code, [i for i, k in enumerate(kinds)
-                                                                               if k in rule.response_kinds])
+    # which events the rule lets be triggers and responses, then every array in event order
+    trigger = np.ones(n, dtype=bool)
+    if rule.trigger_kinds is not None:
+        trigger &= np.isin(kind_code, [i for i, k in enumerate(kinds) if k in rule.trigger_kinds])
+    response = np.ones(n, dtype=bool)
+    if rule.response_kinds is not None:
+        response &= np.isin(kind_code, [i for i, k in enumerate(kinds) if k in rule.response_kinds])
     for col, minimum in rule.severity.items():
         values = pd.to_numeric(sided[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        response = _and(response, values >= minimum)  # missing (NaN) never qualifies
+        response &= values >= minimum  # missing (NaN) never qualifies
     if rule.theatre is not None:
-        response = _and(response, sided[country_col].isin(list(rule.theatre)).to_numpy())
-    lat = lon = day_lo = day_hi = None
+        response &= sided[country_col].isin(list(rule.theatre)).to_numpy()
+    lat = lon = day_lo = day_hi = None  # no coordinates; exact dates
     if lat_col in sided.columns and lon_col in sided.columns:
         lat = pd.to_numeric(sided[lat_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         lon = pd.to_numeric(sided[lon_col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -340,8 +342,6 @@ def prepare_events(
     located = ~(np.isnan(lat) | np.isnan(lon))
     if day_lo is None:
         day_lo = day_hi = day
-    trigger = np.ones(n, dtype=bool) if trigger is None else trigger
-    response = np.ones(n, dtype=bool) if response is None else response
     if rule.max_distance_km is not None and rule.missing_coordinates == "exclude":
         trigger &= located
         response &= located
@@ -353,11 +353,6 @@ def prepare_events(
         kind=kind_code, kinds=kinds, trigger=trigger, response=response, located=located, day_lo=day_lo, day_hi=day_hi,
         lat=lat, lon=lon, xyz=xyz_km(lat, lon) if rule.max_distance_km is not None else np.empty((0, 3)), end_day=end_day,
     )
-
-
-def _and(mask: np.ndarray | None, other: np.ndarray) -> np.ndarray:
-    """``mask & other``, where ``None`` is a mask that holds everywhere."""
-    return other if mask is None else mask & other
 
 
 def _require_unique(ids: pd.Series) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 __all__ = ["keep_pages", "pages_kept"]
 
-# mallopt(3) parameters and glibc's defaults
+# mallopt(3) parameters and the thresholds set
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _MMAP_MAX = 32 * 1024 * 1024  # the largest mmap threshold glibc accepts on 64-bit systems
 _TRIM_AFTER = 2 * _MMAP_MAX  # the trim threshold glibc pairs with it (twice the mmap threshold)
