@@ -319,6 +319,56 @@ def test_fast_argsort_keeps_input_order_among_ties():
     np.testing.assert_array_equal(_argsort_stable_ties(key), np.argsort(key, kind="stable"))
 
 
+def test_the_id_check_is_exact_whatever_the_hashes_say(monkeypatch):
+    # oracle: a Python set. Ids of 0 to 30 bytes (multi-byte characters, NUL bytes, prefixes of
+    # one another), some differing only past their 8th or 16th byte, from sliced and chunked arrays
+    import pyarrow as pa
+
+    import analysis.cycles as cycles
+
+    rng = np.random.default_rng(3)
+    alphabet = np.array(list("ab\x00é字"))
+    base = ["".join(rng.choice(alphabet, rng.integers(0, 31))) for _ in range(3_000)]
+    base += [s + "x" for s in base[:200]] + ["0123456789abcdef" + c for c in "xyz"] + ["01234567" + c for c in "xyz"]
+    base = list(dict.fromkeys(base))  # distinct
+    cases = [base, base + [base[17]], [*base, None], [None, None], [], ["", "\x00"], ["a", "a", "b"]]
+    for ids in cases:
+        unique = len(set(ids)) == len(ids)
+        for array in (pd.array(ids, dtype="string"), pd.array(["pad", *ids], dtype="string")[1:]):
+            assert cycles._unique(array) == unique, ids[:5]
+        halves = [ids[: len(ids) // 2], ids[len(ids) // 2:]]
+        chunked = pd.arrays.ArrowStringArray(pa.chunked_array(halves, type=pa.large_string()))
+        assert cycles._unique(chunked) == unique
+    # distinct ids of up to 8 bytes and of equal length never share a hash: the fast answer
+    short = pd.array([f"e{i}" for i in range(10**6, 2 * 10**6)], dtype="string")
+    assert pd.Index(cycles._string_hashes(short._pa_array)).is_unique
+    # every hash equal: the strings themselves decide
+    monkeypatch.setattr(cycles, "_string_hashes", lambda data: np.zeros(len(data), dtype=np.uint64))
+    assert cycles._unique(pd.array(base, dtype="string")) and not cycles._unique(pd.array(base + [base[5]], dtype="string"))
+
+
+@pytest.mark.parametrize("unit_ns", [10**9, 10**6, 10**3])
+@pytest.mark.parametrize("days", [30, 20_000])
+def test_event_order_is_a_stable_sort_of_the_order_keys(monkeypatch, unit_ns, days):
+    # oracle: numpy's stable argsort of the keys. Times in whole seconds, milliseconds or
+    # microseconds, over a month or 55 years; a few times repeated, a third unknown
+    import analysis.cycles as cycles
+
+    rng = np.random.default_rng(unit_ns + days)
+    n = 5_000
+    day = rng.integers(0, days, n) + 7_000
+    time = ((day * 86_400 + rng.integers(-3_600, 86_400, n)) * 10**9 + rng.integers(0, 10**9, n)) // unit_ns * unit_ns
+    time[rng.random(n) < 0.05] = time[0]
+    day[time == time[0]] = day[0]
+    time[rng.random(n) < 0.33] = -1  # unknown
+    key = cycles._order_keys(day, time)
+    fallback = []
+    monkeypatch.setattr(cycles, "_argsort_stable_ties", lambda k: fallback.append(1) or np.argsort(k, kind="stable"))
+    np.testing.assert_array_equal(cycles._event_order(key), np.argsort(key, kind="stable"))
+    # 13 bits of position, 16 bits of days, and 38 bits of microseconds do not fit in 64: sorted by key
+    assert fallback == ([1] if (unit_ns, days) == (10**3, 20_000) else [])
+
+
 # --- the response rule's scopes: distance, coordinates, trigger kinds ---------------------------
 
 KM_PER_DEGREE = 6371.0088 * np.pi / 180  # along a meridian: 111.195 km per degree of latitude
