@@ -356,7 +356,7 @@ def test_event_order_is_a_stable_sort_of_the_order_keys(monkeypatch, unit_ns, da
 
     rng = np.random.default_rng(unit_ns + days)
     n = 5_000
-    day = rng.integers(0, days, n) + 7_000
+    day = rng.integers(0, days, n) - 5_000  # from 1956: keys before 1970 are negative
     time = ((day * 86_400 + rng.integers(-3_600, 86_400, n)) * 10**9 + rng.integers(0, 10**9, n)) // unit_ns * unit_ns
     time[rng.random(n) < 0.05] = time[0]
     day[time == time[0]] = day[0]
@@ -365,7 +365,7 @@ def test_event_order_is_a_stable_sort_of_the_order_keys(monkeypatch, unit_ns, da
     fallback = []
     monkeypatch.setattr(cycles, "_argsort_stable_ties", lambda k: fallback.append(1) or np.argsort(k, kind="stable"))
     np.testing.assert_array_equal(cycles._event_order(key), np.argsort(key, kind="stable"))
-    # 13 bits of position, 16 bits of days, and 38 bits of microseconds do not fit in 64: sorted by key
+    # 13 bits of position, 15 bits of days and 38 bits of microseconds do not fit in 64: sorted by key
     assert fallback == ([1] if (unit_ns, days) == (10**3, 20_000) else [])
 
 
