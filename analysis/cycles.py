@@ -134,6 +134,13 @@ def _order_keys(day: np.ndarray, time: np.ndarray, ids: pd.Series | None = None)
     return day * _SLOT + offset
 
 
+def _key_parts(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The day, the offset within it and whether the time is known, of keys of :func:`_order_keys`
+    (an unknown time's offset is past every known one)."""
+    offset = key & (_SLOT - 1)
+    return key >> _SLOT_BITS, offset, offset < _SPAN_US
+
+
 def _unique(ids: pd.api.extensions.ExtensionArray) -> bool:
     """Whether an array of ids has no repeated value (a missing id repeats another missing one).
 
@@ -208,12 +215,10 @@ def _event_order(key: np.ndarray) -> np.ndarray:
     n = len(key)
     if n < 2:
         return np.arange(n)
-    offset = key & (_SLOT - 1)  # see _order_keys: known times first, in microseconds, then unknown ones
-    timed = offset < _SPAN_US
+    day, offset, timed = _key_parts(key)  # known times first, in microseconds, then unknown ones
     for unit in (1_000_000, 1_000, 1):  # the coarsest unit that keeps every known time whole
         if not ((offset % unit != 0) & timed).any():
             break
-    day = key >> _SLOT_BITS
     first = int(day.min())
     at_bits = (n - 1).bit_length()
     time_bits = (_SPAN_US // unit).bit_length()  # unknown times take the last value, _SPAN_US // unit
@@ -411,8 +416,7 @@ def prepare_events(
     key, side_code, kind_code, trigger, response, lat, lon, day_lo, day_hi = _together(
         *[lambda a=a: None if a is None else a[order]
           for a in (key, side_code, kind_code, trigger, response, lat, lon, day_lo, day_hi)], size=n)
-    day = key >> _SLOT_BITS  # the key's day and time (see _order_keys)
-    timed = (key & (_SLOT - 1)) < _SPAN_US
+    day, _, timed = _key_parts(key)
     if lat is None:
         lat = lon = np.full(n, np.nan)
     located = ~(np.isnan(lat) | np.isnan(lon))
@@ -767,12 +771,12 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
     rows = np.flatnonzero(paired.reason >= 0)  # the triggers, in event order
     every = len(rows) == len(inp)  # every analysed event is a trigger: per-event arrays are per-trigger ones
 
-    def at_rows(values: np.ndarray) -> np.ndarray:
+    def at_rows(values):  # a per-event array (numpy or pandas), at the triggers
         return values if every else values[rows]
 
     row_of = np.full(len(inp) + 1, _NONE, dtype=np.int64)
     row_of[rows] = np.arange(len(rows))
-    resp = paired.response[rows]
+    resp = at_rows(paired.response)
     has_resp = resp != _NONE
     r_fill = np.where(has_resp, resp, -1)  # -1: missing in the takes below
 
@@ -811,7 +815,7 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
 
     def ids() -> tuple:
         in_order = pd.array(given_ids.array, dtype="string").take(inp.order)
-        return in_order if len(rows) == len(inp) else in_order.take(rows), in_order.take(r_fill, allow_fill=True)
+        return at_rows(in_order), in_order.take(r_fill, allow_fill=True)
 
     # the longest parts first, so that two threads end together
     distance, (trigger_id, response_id), label_cols, day_cols, (chain_head, chain_pos, chain_len) = _together(
@@ -835,7 +839,7 @@ def _cycles_table(inp: PairingInput, paired: Pairing, severity_cols: list[str], 
     out = pd.DataFrame({c: columns[c] for c in CYCLE_COLUMNS}, copy=False)  # every column is a new array
     for col in severity_cols:
         values = pd.array(inp.sided[col]).take(inp.order)
-        out[f"trigger_{col}"] = values.take(rows)
+        out[f"trigger_{col}"] = at_rows(values)
         out[f"response_{col}"] = values.take(r_fill, allow_fill=True)
     return out
 
